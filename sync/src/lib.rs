@@ -6,8 +6,32 @@
 //! It depends on no runtime: only [`core::task::Waker`]. It is re-exported as
 //! `magpie::sync`.
 //!
+//! | asyncio | magpie |
+//! | --- | --- |
+//! | `Lock` | [`Mutex<T>`] (the lock owns the data) |
+//! | — | [`RwLock<T>`] (writer-preferring) |
+//! | `Semaphore` | [`Semaphore`] (permits are guards, released on drop) |
+//! | `BoundedSemaphore` | [`BoundedSemaphore`] |
+//! | `Event` | [`Event`] |
+//! | `Condition` | [`Condition`] (bound to a [`Mutex`]) |
+//! | `Barrier` | [`Barrier`] |
+//! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
+//! | `Future` | [`oneshot`] |
+//! | — | [`Notify`] |
+//!
+//! # Fairness and cancellation
+//!
+//! Every waiter waits in a FIFO queue ([`wait_list`](crate) internally) and is served in
+//! arrival order. A waiting future dropped before it was granted leaves no trace; one
+//! dropped after it was granted (woken with permits, a notification or a reserved item)
+//! hands the grant to the next waiter or back to the primitive: nothing is lost, and no
+//! waiter is woken twice for one grant. The protocols are written up in each module.
+//!
+//! # Cooperative budget
+//!
 //! It also holds the cooperative scheduling budget ([`coop`]) that magpie's runtime sets
-//! before every task poll and that every resource here spends.
+//! before every task poll; every operation here that can complete without waiting spends
+//! one unit of it, so a task that always finds its resources ready still yields.
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -16,3 +40,21 @@
 
 pub mod coop;
 pub(crate) mod loom;
+
+mod block_on;
+mod mutex;
+mod raw_semaphore;
+mod semaphore;
+mod wait_list;
+
+#[cfg(all(test, not(loom)))]
+mod test_util;
+
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use semaphore::{
+    AcquireError, BoundedSemaphore, BoundedSemaphorePermit, OwnedSemaphorePermit,
+    ReleaseError, Semaphore, SemaphorePermit, TryAcquireError,
+};
+
+#[doc(hidden)]
+pub use block_on::block_on as __doc_block_on;

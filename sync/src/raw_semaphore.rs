@@ -1,0 +1,381 @@
+//! The permit counter under [`Mutex`](crate::Mutex), [`RwLock`](crate::RwLock),
+//! [`Semaphore`](crate::Semaphore) and [`BoundedSemaphore`](crate::BoundedSemaphore).
+//!
+//! # State word
+//!
+//! `state` packs `permits << SHIFT | QUEUED | CLOSED`:
+//!
+//! * `permits`: permits free for the taking by anyone.
+//! * `QUEUED`: the [`WaitList`] is not empty. It is set and cleared only while the
+//!   waiter lock is held, in the same critical section that makes the list non-empty or
+//!   empty, so under the lock `QUEUED` is set exactly when the list has queued waiters.
+//! * `CLOSED`: set once by [`RawSemaphore::close`], never cleared.
+//!
+//! # Protocol
+//!
+//! 1. **Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
+//!    permits takes them with one CAS; a release that finds `QUEUED` clear adds its
+//!    permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
+//!    waiter queued in between, and the operation retries on the locked path.
+//! 2. **Queued implies no free permits.** A waiter that must queue first takes every free
+//!    permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
+//!    set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
+//!    barge past queued waiters (FIFO fairness), and a writer waiting for all of an
+//!    `RwLock`'s permits collects them as readers leave (no writer starvation).
+//! 3. **Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
+//!    the lock and assigns its permits to the front waiters: a waiter whose need drops to
+//!    zero is granted (unlinked, woken once). When the list empties, leftover permits go
+//!    back to the word and `QUEUED` is cleared in one CAS.
+//! 4. **Cancellation.** A dropped [`Acquire`] removes its slot under the lock. The permits
+//!    it had been assigned so far (all of them if it was granted, some if it was partly
+//!    served, none if it had just queued) are released through step 3, so they reach the
+//!    next waiter or the word: no permit is lost, and a waiter dropped before any
+//!    assignment leaves no trace.
+//! 5. **Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
+//!    non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
+//!    has a need of zero). A waiter woken by close returns whatever it had been assigned.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::coop;
+use crate::loom::atomic::{AtomicUsize, Ordering};
+use crate::loom::{Mutex, MutexGuard};
+use crate::wait_list::{Key, Removed, WaitList, WakeList};
+
+const CLOSED: usize = 0b01;
+const QUEUED: usize = 0b10;
+const SHIFT: usize = 2;
+const ONE: usize = 1 << SHIFT;
+
+/// The most permits a semaphore can hold.
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
+
+/// Why a try-acquire failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TryAcquire {
+    Closed,
+    NoPermits,
+}
+
+/// A waiter's slot data: the permits it still needs.
+struct Need(usize);
+
+pub(crate) struct RawSemaphore {
+    state: AtomicUsize,
+    waiters: Mutex<WaitList<Need>>,
+}
+
+impl RawSemaphore {
+    pub(crate) fn new(permits: usize) -> Self {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a semaphore holds at most {MAX_PERMITS} permits"
+        );
+        Self {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    #[cfg(not(loom))]
+    pub(crate) const fn const_new(permits: usize) -> Self {
+        assert!(permits <= MAX_PERMITS);
+        Self {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WaitList<Need>> {
+        // A panic never happens under this lock (only list bookkeeping runs there), but
+        // recover from poisoning anyway rather than propagate someone else's panic.
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn available_permits(&self) -> usize {
+        self.state.load(Ordering::Acquire) >> SHIFT
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquire> {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                return Err(TryAcquire::Closed);
+            }
+            if s & QUEUED != 0 || (s >> SHIFT) < n {
+                return Err(TryAcquire::NoPermits);
+            }
+            match self.state.compare_exchange_weak(
+                s,
+                s - n * ONE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Removes up to `n` free permits for good; returns how many were removed.
+    pub(crate) fn forget_permits(&self, n: usize) -> usize {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let take = n.min(s >> SHIFT);
+            match self.state.compare_exchange_weak(
+                s,
+                s - take * ONE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return take,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Adds `n` permits, serving queued waiters first (protocol step 3).
+    ///
+    /// Panics if the count would exceed [`MAX_PERMITS`].
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & QUEUED != 0 {
+                return self.release_locked(self.lock(), n);
+            }
+            assert!(
+                (s >> SHIFT) + n <= MAX_PERMITS,
+                "a semaphore holds at most {MAX_PERMITS} permits"
+            );
+            match self.state.compare_exchange_weak(
+                s,
+                s + n * ONE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Assigns `pool` permits to queued waiters in FIFO order; leftovers go to the word.
+    /// Also clears `QUEUED` if the list is empty (used after a removal with `pool == 0`).
+    fn release_locked<'a>(&'a self, mut list: MutexGuard<'a, WaitList<Need>>, mut pool: usize) {
+        let mut wakers = WakeList::new();
+        loop {
+            while pool > 0 && !wakers.is_full() {
+                let Some(key) = list.front() else { break };
+                let need = list.data_mut(key);
+                let take = need.0.min(pool);
+                need.0 -= take;
+                pool -= take;
+                if need.0 == 0 {
+                    wakers.push(list.grant(key));
+                }
+            }
+            if list.is_empty() {
+                self.drain_pool_and_clear_queued(pool);
+                pool = 0;
+            }
+            drop(list);
+            wakers.wake_all();
+            if pool == 0 {
+                return;
+            }
+            list = self.lock();
+        }
+    }
+
+    /// Under the lock with an empty list: permits += pool, `QUEUED` cleared (step 3).
+    fn drain_pool_and_clear_queued(&self, pool: usize) {
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            let permits = (s >> SHIFT) + pool;
+            assert!(
+                permits <= MAX_PERMITS,
+                "a semaphore holds at most {MAX_PERMITS} permits"
+            );
+            let new = (permits << SHIFT) | (s & CLOSED);
+            if new == s {
+                return;
+            }
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Closes the semaphore: pending and future acquires fail (protocol step 5).
+    pub(crate) fn close(&self) {
+        self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        let mut wakers = WakeList::new();
+        loop {
+            let mut list = self.lock();
+            while !wakers.is_full() {
+                let Some(key) = list.front() else { break };
+                wakers.push(list.grant(key));
+            }
+            let done = list.is_empty();
+            if done {
+                self.drain_pool_and_clear_queued(0);
+            }
+            drop(list);
+            wakers.wake_all();
+            if done {
+                return;
+            }
+        }
+    }
+}
+
+impl core::fmt::Debug for RawSemaphore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let s = self.state.load(Ordering::Relaxed);
+        f.debug_struct("Semaphore")
+            .field("permits", &(s >> SHIFT))
+            .field("queued", &(s & QUEUED != 0))
+            .field("closed", &(s & CLOSED != 0))
+            .finish()
+    }
+}
+
+/// The semaphore was closed while (or before) acquiring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
+
+/// A pending acquisition of `needed` permits. Dropping it follows protocol step 4.
+pub(crate) struct Acquire<'a> {
+    sem: &'a RawSemaphore,
+    needed: usize,
+    key: Option<Key>,
+}
+
+impl<'a> Acquire<'a> {
+    pub(crate) fn new(sem: &'a RawSemaphore, needed: usize) -> Self {
+        Self {
+            sem,
+            needed,
+            key: None,
+        }
+    }
+
+    /// First poll: fast path, then queue under the lock (protocol steps 1 and 2).
+    fn poll_first(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let sem = self.sem;
+        match sem.try_acquire(self.needed) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(TryAcquire::Closed) => return Poll::Ready(Err(Closed)),
+            Err(TryAcquire::NoPermits) => {}
+        }
+        let mut list = sem.lock();
+        let mut s = sem.state.load(Ordering::Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                return Poll::Ready(Err(Closed));
+            }
+            let free = s >> SHIFT;
+            let (new, queue) = if s & QUEUED == 0 && free >= self.needed {
+                (s - self.needed * ONE, false)
+            } else {
+                // Take every free permit (0 if others already queue) and queue.
+                ((s & CLOSED) | QUEUED, true)
+            };
+            match sem
+                .state
+                .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) if !queue => return Poll::Ready(Ok(())),
+                Ok(_) => {
+                    let need = self.needed - free;
+                    debug_assert!(need > 0);
+                    self.key = Some(list.push_back(cx.waker().clone(), Need(need)));
+                    return Poll::Pending;
+                }
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    fn poll_queued(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let mut list = self.sem.lock();
+        if !list.is_granted(key) {
+            list.set_waker(key, cx.waker());
+            return Poll::Pending;
+        }
+        self.key = None;
+        match list.remove(key) {
+            Removed::Granted(Need(0)) => Poll::Ready(Ok(())),
+            Removed::Granted(Need(missing)) => {
+                // Granted by close: return what had been assigned.
+                self.sem.release_locked(list, self.needed - missing);
+                Poll::Ready(Err(Closed))
+            }
+            Removed::Queued(_) => unreachable!("checked granted above"),
+        }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let unit = match coop::poll_proceed(cx) {
+            Poll::Ready(unit) => unit,
+            Poll::Pending => return Poll::Pending,
+        };
+        let result = if this.needed == 0 {
+            Poll::Ready(if this.sem.is_closed() {
+                Err(Closed)
+            } else {
+                Ok(())
+            })
+        } else {
+            match this.key {
+                None => this.poll_first(cx),
+                Some(key) => this.poll_queued(key, cx),
+            }
+        };
+        if result.is_ready() {
+            unit.made_progress();
+        }
+        result
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut list = self.sem.lock();
+        let assigned = match list.remove(key) {
+            Removed::Queued(Need(missing)) | Removed::Granted(Need(missing)) => {
+                self.needed - missing
+            }
+        };
+        // Hand the assigned permits on; with 0 this still clears QUEUED if we were last.
+        self.sem.release_locked(list, assigned);
+    }
+}
+
+impl core::fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Acquire")
+            .field("needed", &self.needed)
+            .field("queued", &self.key.is_some())
+            .finish()
+    }
+}
