@@ -1,0 +1,203 @@
+//! Configuring and building a [`Runtime`].
+
+use std::fmt;
+use std::io;
+use std::sync::Arc as StdArc;
+
+use crate::runtime::{Flavor, Runtime};
+use crate::scheduler::multi_thread::MAX_WORKERS;
+
+type Callback = StdArc<dyn Fn() + Send + Sync + 'static>;
+
+/// Settings a started runtime reads.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) worker_threads: usize,
+    pub(crate) thread_name: String,
+    pub(crate) thread_stack_size: Option<usize>,
+    pub(crate) on_thread_start: Option<Callback>,
+    pub(crate) on_thread_stop: Option<Callback>,
+    pub(crate) global_queue_interval: u32,
+    pub(crate) event_interval: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    MultiThread,
+    CurrentThread,
+}
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// # Examples
+///
+/// ```
+/// let rt = magpie_runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<Callback>,
+    on_thread_stop: Option<Callback>,
+    global_queue_interval: Option<u32>,
+    event_interval: u32,
+}
+
+/// Smallest stack a worker may be given: below this even the run loop overflows.
+const MIN_STACK: usize = 64 * 1024;
+
+impl Builder {
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            thread_name: "magpie-worker".to_owned(),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+            global_queue_interval: None,
+            event_interval: 61,
+        }
+    }
+
+    /// A multi-thread, work-stealing runtime; by default one worker per CPU.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    /// A runtime that runs every task on the thread that calls `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    /// The number of worker threads (multi-thread only; default: one per CPU).
+    ///
+    /// `build()` fails if this is 0 or more than 65,535.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The name every worker thread gets (default `magpie-worker`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// The stack size of every worker thread, in bytes. `build()` fails below 64 KiB.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each worker thread when it starts, before it runs any task.
+    pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Builder {
+        self.on_thread_start = Some(StdArc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread just before it exits.
+    pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Builder {
+        self.on_thread_stop = Some(StdArc::new(f));
+        self
+    }
+
+    /// How many ticks a worker runs from its own queues before it checks the global
+    /// injector first (default 61 multi-thread, 31 current-thread). `build()` fails on 0.
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Builder {
+        self.global_queue_interval = Some(ticks);
+        self
+    }
+
+    /// How many tasks a worker runs between looks at outside events (the main future of
+    /// `block_on`, and I/O and timers once the driver is in; default 61). `build()` fails on 0.
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Builder {
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Starts the runtime.
+    ///
+    /// # Errors
+    ///
+    /// `io::ErrorKind::InvalidInput`, naming the setting, for impossible settings
+    /// (`worker_threads(0)`, a zero interval, a stack under 64 KiB); the OS's error if a
+    /// worker thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = magpie_runtime::Builder::new_multi_thread().worker_threads(0).build().unwrap_err();
+    /// assert!(err.to_string().contains("worker_threads"));
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let invalid = |msg: String| Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        let worker_threads = match self.kind {
+            Kind::CurrentThread => 1,
+            Kind::MultiThread => self.worker_threads.unwrap_or_else(num_cpus::get),
+        };
+        if worker_threads == 0 {
+            return invalid(
+                "worker_threads must be at least 1 (got 0); use new_current_thread() for a \
+                 runtime without worker threads"
+                    .into(),
+            );
+        }
+        if worker_threads > MAX_WORKERS {
+            return invalid(format!(
+                "worker_threads must be at most {MAX_WORKERS} (got {worker_threads})"
+            ));
+        }
+        let global_queue_interval = self.global_queue_interval.unwrap_or(match self.kind {
+            Kind::MultiThread => 61,
+            Kind::CurrentThread => 31,
+        });
+        if global_queue_interval == 0 {
+            return invalid("global_queue_interval must be at least 1 (got 0)".into());
+        }
+        if self.event_interval == 0 {
+            return invalid("event_interval must be at least 1 (got 0)".into());
+        }
+        if let Some(size) = self.thread_stack_size {
+            if size < MIN_STACK {
+                return invalid(format!(
+                    "thread_stack_size must be at least {MIN_STACK} bytes (got {size})"
+                ));
+            }
+        }
+        let config = Config {
+            worker_threads,
+            thread_name: self.thread_name.clone(),
+            thread_stack_size: self.thread_stack_size,
+            on_thread_start: self.on_thread_start.clone(),
+            on_thread_stop: self.on_thread_stop.clone(),
+            global_queue_interval,
+            event_interval: self.event_interval,
+        };
+        let flavor = match self.kind {
+            Kind::MultiThread => Flavor::MultiThread,
+            Kind::CurrentThread => Flavor::CurrentThread,
+        };
+        Runtime::start(flavor, config)
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .finish_non_exhaustive()
+    }
+}

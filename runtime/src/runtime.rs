@@ -1,0 +1,367 @@
+//! [`Runtime`], [`Handle`], and the thread-local "current runtime" context.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use magpie_sync::coop;
+
+use crate::builder::{Builder, Config};
+use crate::metrics::RuntimeMetrics;
+use crate::park::ThreadWaker;
+use crate::scheduler::{current_thread, multi_thread, Scheduler};
+use crate::task::{spawn_with, JoinHandle};
+
+pub(crate) enum Flavor {
+    MultiThread,
+    CurrentThread,
+}
+
+enum Inner {
+    MultiThread(multi_thread::Runtime),
+    CurrentThread,
+}
+
+/// A magpie runtime: a scheduler and its worker threads.
+///
+/// Dropping it shuts it down: every task is cancelled (its future dropped exactly once,
+/// including tasks parked forever), and every worker thread is joined.
+///
+/// # Examples
+///
+/// ```
+/// let rt = magpie_runtime::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| magpie_runtime::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    inner: Inner,
+    /// Set by the first shutdown, so `shutdown_timeout` followed by `Drop` shuts down once.
+    is_shut_down: bool,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per CPU.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error if a worker thread cannot be started.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    pub(crate) fn start(flavor: Flavor, config: Config) -> io::Result<Runtime> {
+        match flavor {
+            Flavor::MultiThread => {
+                let rt = multi_thread::Runtime::start(config)?;
+                Ok(Runtime {
+                    handle: Handle::from_scheduler(Scheduler::MultiThread(rt.shared.clone())),
+                    inner: Inner::MultiThread(rt),
+                    is_shut_down: false,
+                })
+            }
+            Flavor::CurrentThread => Ok(Runtime {
+                handle: Handle::from_scheduler(Scheduler::CurrentThread(
+                    current_thread::Shared::new(config),
+                )),
+                inner: Inner::CurrentThread,
+                is_shut_down: false,
+            }),
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread and returns its output; tasks it
+    /// spawns run on the workers (on this thread, for a current-thread runtime).
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a runtime (a task, a worker thread, or another `block_on`),
+    /// since that would stop the thread from running tasks: `.await` the future instead.
+    /// Also resumes a panic of `future` itself.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task on this runtime (from any thread).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime, to spawn on it from elsewhere.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for worker threads to finish the
+    /// task poll they are in; threads still busy after that are detached (they exit once
+    /// that poll returns). Every task not running at that moment is dropped before this
+    /// returns.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.is_shut_down, true) {
+            return;
+        }
+        // Futures dropped here may spawn or look up the current runtime in their `Drop`.
+        let _entered = RuntimeEntered::enter(self.handle.clone());
+        match &self.inner {
+            Inner::MultiThread(rt) => rt.shutdown(timeout),
+            Inner::CurrentThread => match &self.handle.scheduler {
+                Scheduler::CurrentThread(shared) => shared.shutdown(),
+                Scheduler::MultiThread(_) => unreachable!(),
+            },
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+/// A cheap, cloneable reference to a runtime, usable from any thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = magpie_runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let out = std::thread::spawn(move || handle.block_on(async { 5 })).join().unwrap();
+/// assert_eq!(out, 5);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    scheduler: Scheduler,
+}
+
+/// The error of [`Handle::try_current`]: no magpie runtime is entered on this thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no magpie runtime is running on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    pub(crate) fn from_scheduler(scheduler: Scheduler) -> Handle {
+        Handle { scheduler }
+    }
+
+    pub(crate) fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// The runtime running the current task, worker thread or `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime; see [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|_| {
+            panic!(
+                "Handle::current called outside a magpie runtime: call it from a task or \
+                 inside Runtime::block_on, or pass a Handle (Runtime::handle()) to this thread"
+            )
+        })
+    }
+
+    /// The current runtime's handle, or an error outside any runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`TryCurrentError`] when no runtime is entered on this thread.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        CONTEXT
+            .with(|c| c.handle.borrow().clone())
+            .ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task on this runtime.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_with(self.scheduler.clone(), None, future)
+    }
+
+    /// Makes this the current runtime of the calling thread until the guard is dropped, so
+    /// that `magpie::spawn` works there.
+    pub fn enter(&self) -> EnterGuard {
+        EnterGuard {
+            _entered: RuntimeEntered::enter(self.clone()),
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread; see [`Runtime::block_on`].
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a runtime; see [`Runtime::block_on`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = RuntimeEntered::enter_blocking(self.clone());
+        match &self.scheduler {
+            Scheduler::CurrentThread(shared) => shared.block_on(future),
+            Scheduler::MultiThread(_) => park_on(future),
+        }
+    }
+
+    /// A snapshot of the runtime's per-worker counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.scheduler.metrics()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.scheduler {
+            Scheduler::MultiThread(s) => s.fmt(f),
+            Scheduler::CurrentThread(s) => s.fmt(f),
+        }
+    }
+}
+
+/// Returned by [`Handle::enter`]; leaves the runtime when dropped.
+#[derive(Debug)]
+pub struct EnterGuard {
+    _entered: RuntimeEntered,
+}
+
+/// Polls `future` on this thread, parking between wakes.
+fn park_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let thread = ThreadWaker::current();
+    let waker = thread.waker();
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        let (poll, _) = coop::with_budget(coop::DEFAULT_BUDGET, || future.as_mut().poll(&mut cx));
+        if let Poll::Ready(out) = poll {
+            return out;
+        }
+        thread.park();
+    }
+}
+
+/// Runs `future` to completion on a new default multi-thread runtime, then shuts that
+/// runtime down (asyncio's `asyncio.run`).
+///
+/// # Panics
+///
+/// Inside a runtime (use `.await`), or if the runtime cannot start.
+///
+/// # Examples
+///
+/// ```
+/// let v = magpie_runtime::block_on(async { magpie_runtime::spawn(async { 3 }).await.unwrap() });
+/// assert_eq!(v, 3);
+/// ```
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    if CONTEXT.with(|c| c.blocking.get()) {
+        blocking_panic();
+    }
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("could not start a magpie runtime: {e}"));
+    rt.block_on(future)
+}
+
+#[track_caller]
+fn blocking_panic() -> ! {
+    panic!(
+        "block_on called from inside a magpie runtime (a task, a worker thread or another \
+         block_on): it would stop this thread from running tasks. Use `.await` instead, or \
+         spawn the work and await its JoinHandle"
+    )
+}
+
+struct ContextState {
+    /// The runtime entered on this thread, if any.
+    handle: RefCell<Option<Handle>>,
+    /// Whether blocking the thread on a future is forbidden here (worker or block_on).
+    blocking: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: ContextState = const {
+        ContextState {
+            handle: RefCell::new(None),
+            blocking: Cell::new(false),
+        }
+    };
+}
+
+/// Sets this thread's current runtime until dropped (restoring the previous one).
+pub(crate) struct RuntimeEntered {
+    previous: Option<Handle>,
+    previous_blocking: bool,
+}
+
+impl RuntimeEntered {
+    /// Enters without forbidding `block_on` (`Handle::enter`, shutdown).
+    pub(crate) fn enter(handle: Handle) -> RuntimeEntered {
+        CONTEXT.with(|c| RuntimeEntered {
+            previous: c.handle.replace(Some(handle)),
+            previous_blocking: c.blocking.get(),
+        })
+    }
+
+    /// Enters a worker or `block_on`: a nested `block_on` panics.
+    #[track_caller]
+    pub(crate) fn enter_blocking(handle: Handle) -> RuntimeEntered {
+        if CONTEXT.with(|c| c.blocking.get()) {
+            blocking_panic();
+        }
+        let entered = RuntimeEntered::enter(handle);
+        CONTEXT.with(|c| c.blocking.set(true));
+        entered
+    }
+}
+
+impl Drop for RuntimeEntered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let blocking = self.previous_blocking;
+        CONTEXT.with(|c| {
+            let _ = c.handle.replace(previous);
+            c.blocking.set(blocking);
+        });
+    }
+}
+
+impl fmt::Debug for RuntimeEntered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuntimeEntered").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,332 @@
+//! The current-thread scheduler: the same API, every task on the thread that calls
+//! `block_on`.
+//!
+//! Tasks run only while some thread drives the scheduler inside `block_on` (as in tokio).
+//! The *core* (the local run queue and the parker) is owned by whichever thread drives;
+//! wakes from that thread push onto the core's queue without a lock, wakes from any other
+//! thread go through the shared injector and unpark the core's parker. A second thread
+//! calling `block_on` while the core is taken polls its own future on its own thread and
+//! takes the core over when it is released.
+//!
+//! Rule CT1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
+//! while that `block_on` drives the core, and only this thread reads it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr;
+use std::sync::Arc as StdArc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use magpie_sync::coop;
+
+use crate::builder::Config;
+use crate::loom::atomic::{fence, AtomicBool, Ordering};
+use crate::loom::{thread_local, Arc, Mutex, Parker, Unparker};
+use crate::metrics::{RuntimeMetrics, WorkerCounters};
+use crate::park::ThreadWaker;
+use crate::scheduler::Scheduler;
+use crate::task::{OwnedTasks, Runnable};
+
+/// What a driving thread owns.
+pub(crate) struct Core {
+    local: VecDeque<Runnable>,
+    tick: u32,
+    parker: Parker,
+}
+
+pub(crate) struct Shared {
+    injector: Mutex<VecDeque<Runnable>>,
+    /// `Some` while no thread drives.
+    core: Mutex<Option<Box<Core>>>,
+    /// Unparks the core's parker (whoever holds the core parks on it).
+    unparker: Unparker,
+    /// Threads waiting in `block_on` for the core.
+    core_waiters: Mutex<Vec<Waker>>,
+    pub(crate) owned: OwnedTasks,
+    closed: AtomicBool,
+    counters: WorkerCounters,
+    pub(crate) config: Config,
+}
+
+struct Driving {
+    shared: *const Shared,
+    /// `Some` until the driving `block_on` hands the core back.
+    core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    static DRIVING: Cell<*const Driving> = const { Cell::new(ptr::null()) };
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Arc<Shared> {
+        let parker = Parker::new();
+        let unparker = parker.unparker().clone();
+        Arc::new(Shared {
+            injector: Mutex::new(VecDeque::new()),
+            core: Mutex::new(Some(Box::new(Core {
+                local: VecDeque::new(),
+                tick: 0,
+                parker,
+            }))),
+            unparker,
+            core_waiters: Mutex::new(Vec::new()),
+            owned: OwnedTasks::new(1),
+            closed: AtomicBool::new(false),
+            counters: WorkerCounters::default(),
+            config,
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn schedule_remote(&self, task: Runnable) {
+        if self.is_closed() {
+            drop(task); // task ownership rule 3
+            return;
+        }
+        self.injector.lock().unwrap().push_back(task);
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            self.drain_injector();
+            return;
+        }
+        self.unparker.unpark();
+    }
+
+    fn drain_injector(&self) {
+        let tasks = std::mem::take(&mut *self.injector.lock().unwrap());
+        drop(tasks);
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let depth = self
+            .core
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |c| c.local.len());
+        RuntimeMetrics {
+            workers: vec![self.counters.snapshot(depth)],
+            injector_depth: self.injector.lock().unwrap().len(),
+            live_tasks: self.owned.len(),
+        }
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        self.core.lock().unwrap().take()
+    }
+
+    fn release_core(&self, core: Box<Core>) {
+        *self.core.lock().unwrap() = Some(core);
+        for waker in std::mem::take(&mut *self.core_waiters.lock().unwrap()) {
+            waker.wake();
+        }
+    }
+
+    /// Runs `future` to completion on this thread, driving the scheduler when it can.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        let thread_waker = ThreadWaker::current();
+        loop {
+            if let Some(core) = self.take_core() {
+                return self.drive(core, future.as_mut());
+            }
+            // Another thread drives: poll our future here, and wait to be woken by it or
+            // by the core's release.
+            let waker = thread_waker.waker();
+            self.core_waiters.lock().unwrap().push(waker.clone());
+            let mut cx = Context::from_waker(&waker);
+            let (poll, _) =
+                coop::with_budget(coop::DEFAULT_BUDGET, || future.as_mut().poll(&mut cx));
+            if let Poll::Ready(out) = poll {
+                return out;
+            }
+            if let Some(core) = self.take_core() {
+                return self.drive(core, future.as_mut());
+            }
+            thread_waker.park();
+        }
+    }
+
+    fn drive<F: Future>(
+        self: &Arc<Self>,
+        core: Box<Core>,
+        mut future: std::pin::Pin<&mut F>,
+    ) -> F::Output {
+        struct Release<'a> {
+            shared: &'a Arc<Shared>,
+            driving: &'a Driving,
+        }
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                DRIVING.with(|d| d.set(ptr::null()));
+                if let Some(core) = self.driving.core.borrow_mut().take() {
+                    self.shared.release_core(core);
+                }
+            }
+        }
+
+        let driving = Driving {
+            shared: Arc::as_ptr(self),
+            core: RefCell::new(Some(core)),
+        };
+        DRIVING.with(|d| d.set(&driving));
+        let _release = Release {
+            shared: self,
+            driving: &driving,
+        };
+
+        let main = StdArc::new(MainWaker {
+            woken: std::sync::atomic::AtomicBool::new(true),
+            unparker: self.unparker.clone(),
+        });
+        let main_waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&main_waker);
+        let event_interval = self.config.event_interval;
+        let gqi = self.config.global_queue_interval;
+
+        loop {
+            if main.woken.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                let (poll, _) =
+                    coop::with_budget(coop::DEFAULT_BUDGET, || future.as_mut().poll(&mut cx));
+                if let Poll::Ready(out) = poll {
+                    return out;
+                }
+            }
+            let mut ran_any = false;
+            for _ in 0..event_interval {
+                let task = {
+                    let mut core = driving.core.borrow_mut();
+                    let core = core.as_mut().expect("the core is held while driving");
+                    core.tick = core.tick.wrapping_add(1);
+                    let from_injector_first = core.tick % gqi == 0;
+                    let mut task = if from_injector_first {
+                        self.injector.lock().unwrap().pop_front()
+                    } else {
+                        None
+                    };
+                    if task.is_none() {
+                        task = core.local.pop_front();
+                    }
+                    if task.is_none() {
+                        // Move everything queued from outside onto the local queue at once.
+                        let mut injected = std::mem::take(&mut *self.injector.lock().unwrap());
+                        task = injected.pop_front();
+                        core.local.append(&mut injected);
+                        if task.is_some() {
+                            self.counters.injector_pops.bump();
+                        }
+                    }
+                    task
+                };
+                let Some(task) = task else { break };
+                ran_any = true;
+                self.counters.polls.bump();
+                let (_, forced) = coop::with_budget(coop::DEFAULT_BUDGET, || task.run());
+                if forced {
+                    self.counters.forced_yields.bump();
+                }
+                if main.woken.load(std::sync::atomic::Ordering::Acquire) {
+                    break;
+                }
+            }
+            if !ran_any && !main.woken.load(std::sync::atomic::Ordering::Acquire) {
+                self.counters.parks.bump();
+                // A wake from anywhere (a task, the main future) unparks this parker; a
+                // wake that came before we got here left its token, so nothing is lost.
+                let core = driving.core.borrow();
+                core.as_ref()
+                    .expect("the core is held while driving")
+                    .parker
+                    .park();
+            }
+        }
+    }
+
+    /// Closes the scheduler and drops every task (on this thread).
+    pub(crate) fn shutdown(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.owned.close();
+        fence(Ordering::SeqCst);
+        self.unparker.unpark();
+        // If a thread is driving right now (Handle::block_on elsewhere), it sees `closed`
+        // on its next schedule; tasks it holds are dropped when it releases the core.
+        let core = self.take_core();
+        let drain = || {
+            let tasks = self
+                .core
+                .lock()
+                .unwrap()
+                .as_mut()
+                .map(|core| std::mem::take(&mut core.local));
+            // Dropped outside the lock: a future's drop may wake other tasks.
+            drop(tasks);
+            self.drain_injector();
+        };
+        if let Some(core) = core {
+            self.release_core(core);
+        }
+        crate::scheduler::drop_remaining_tasks(&self.owned, drain);
+    }
+}
+
+struct MainWaker {
+    woken: std::sync::atomic::AtomicBool,
+    unparker: Unparker,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.woken.store(true, std::sync::atomic::Ordering::Release);
+        self.unparker.unpark();
+    }
+}
+
+/// Queues a woken or spawned task of a current-thread runtime.
+pub(crate) fn schedule(task: Runnable, _is_yield: bool) {
+    let Scheduler::CurrentThread(shared) = &task.metadata().scheduler else {
+        unreachable!("current_thread::schedule called for another scheduler's task")
+    };
+    let target: *const Shared = Arc::as_ptr(shared);
+    let driving = DRIVING.with(|d| d.get());
+    if !driving.is_null() {
+        // SAFETY: rule CT1: non-null means this thread's live `Driving`.
+        let driving = unsafe { &*driving };
+        if ptr::eq(driving.shared, target) {
+            // SAFETY: rule CT1 again: the driving `block_on` holds an `Arc<Shared>` for as
+            // long as `DRIVING` is set, so `target` is live.
+            let shared = unsafe { &*target };
+            if shared.is_closed() {
+                drop(task);
+                return;
+            }
+            // Yields and wakes alike go to the back: one thread runs everything in order.
+            if let Ok(mut core) = driving.core.try_borrow_mut() {
+                if let Some(core) = core.as_mut() {
+                    core.local.push_back(task);
+                    return;
+                }
+            }
+            // The core is borrowed (only while picking the next task, never while a task
+            // runs): fall through to the injector.
+        }
+    }
+    let shared = shared.clone();
+    shared.schedule_remote(task);
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentThread")
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,135 @@
+//! Which workers are parked, which are searching, and who wakes whom.
+//!
+//! The protocol (written up with its no-lost-wake-up argument in `docs/architecture.md`):
+//!
+//! - `state` packs two counts: `unparked` (workers not in `sleepers`) and `searching`
+//!   (workers looking for work to steal). All RMWs on it are `SeqCst`.
+//! - **Searching** is capped at about half the workers (`2 * searching < workers` to start):
+//!   more searchers only contend on the same victims.
+//! - **Notify** (new work was queued): if nobody is searching and somebody is parked, pop one
+//!   sleeper under the lock, count it as unparked *and searching*, and unpark it. The
+//!   woken worker starts as a searcher. While someone searches, nobody else is woken: the
+//!   searcher will find the work (no thundering herd).
+//! - **Last searcher out** of searching (because it found work) notifies one more worker, so
+//!   a burst of work spreads one worker at a time.
+//! - **Parking**: under the lock, a worker pushes itself onto `sleepers` and decrements
+//!   `unparked` (and `searching` if it was searching). If it was the last searcher, it
+//!   re-checks every queue afterwards and notifies if any holds work. That re-check, after a
+//!   `SeqCst` decrement, pairs with the pusher's `SeqCst` fence between its push and its
+//!   read of `state`: one of the two sees the other, so work is never left with everyone
+//!   asleep.
+
+use crate::loom::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::loom::Mutex;
+
+const SEARCH_SHIFT: usize = 0;
+const UNPARK_SHIFT: usize = 16;
+const MASK: usize = (1 << 16) - 1;
+
+/// The most workers the packed state can count.
+pub(crate) const MAX_WORKERS: usize = MASK;
+
+pub(crate) struct Idle {
+    state: AtomicUsize,
+    sleepers: Mutex<Vec<usize>>,
+    workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    (state >> SEARCH_SHIFT) & MASK
+}
+
+fn unparked(state: usize) -> usize {
+    (state >> UNPARK_SHIFT) & MASK
+}
+
+impl Idle {
+    pub(crate) fn new(workers: usize) -> Idle {
+        assert!(workers > 0 && workers <= MAX_WORKERS);
+        Idle {
+            // Every worker starts unparked and not searching.
+            state: AtomicUsize::new(workers << UNPARK_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(workers)),
+            workers,
+        }
+    }
+
+    fn should_wake(&self) -> bool {
+        let s = self.state.load(SeqCst);
+        searching(s) == 0 && unparked(s) < self.workers
+    }
+
+    /// The worker to unpark for newly queued work, if one should be woken.
+    ///
+    /// `fence`: whether to issue the `SeqCst` fence that pairs with the parking re-check.
+    /// Pushes from outside the workers must (that is where a lost wake-up would hang); a
+    /// worker pushing on its own queue may skip it, because it will drain that queue itself
+    /// and a missed notify then costs parallelism, never progress.
+    pub(crate) fn worker_to_notify(&self, fence_first: bool) -> Option<usize> {
+        if fence_first {
+            fence(SeqCst);
+        }
+        if !self.should_wake() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap();
+        if !self.should_wake() {
+            return None;
+        }
+        let worker = sleepers.pop()?;
+        self.state
+            .fetch_add((1 << SEARCH_SHIFT) | (1 << UNPARK_SHIFT), SeqCst);
+        Some(worker)
+    }
+
+    /// Tries to become a searcher; refused when half the workers already search.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let s = self.state.load(SeqCst);
+        if 2 * searching(s) >= self.workers {
+            return false;
+        }
+        self.state.fetch_add(1 << SEARCH_SHIFT, SeqCst);
+        true
+    }
+
+    /// A searcher found work. Returns `true` if it was the last searcher (it must then
+    /// notify another worker).
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1 << SEARCH_SHIFT, SeqCst);
+        searching(prev) == 1
+    }
+
+    /// Records `worker` as parked. Returns `true` if it was the last searcher (it must then
+    /// re-check every queue, see the module docs).
+    pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let dec = (1 << UNPARK_SHIFT) | if is_searching { 1 << SEARCH_SHIFT } else { 0 };
+        let prev = self.state.fetch_sub(dec, SeqCst);
+        sleepers.push(worker);
+        drop(sleepers);
+        is_searching && searching(prev) == 1
+    }
+
+    /// Whether `worker` is still listed as parked (so a wake-up was spurious).
+    pub(crate) fn is_parked(&self, worker: usize) -> bool {
+        self.sleepers.lock().unwrap().contains(&worker)
+    }
+
+    /// (unparked, searching), for tests and metrics.
+    #[allow(dead_code)]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let s = self.state.load(SeqCst);
+        (unparked(s), searching(s))
+    }
+}
+
+impl std::fmt::Debug for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (unparked, searching) = self.counts();
+        f.debug_struct("Idle")
+            .field("workers", &self.workers)
+            .field("unparked", &unparked)
+            .field("searching", &searching)
+            .finish()
+    }
+}

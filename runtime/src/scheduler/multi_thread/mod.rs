@@ -1,0 +1,253 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! Each worker owns a FIFO queue (crossbeam-deque `Worker`) and a LIFO slot for the task it
+//! most recently woke or spawned; a global injector takes spawns and wakes from outside.
+//! The run order, the search for work and the parking protocol are in [`worker`] and
+//! [`idle`]; `docs/architecture.md` writes them up.
+
+mod idle;
+pub(crate) mod queue;
+pub(crate) mod worker;
+
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+
+use crate::builder::Config;
+use crate::loom::atomic::{fence, AtomicBool, Ordering};
+use crate::loom::{thread, Arc, Condvar, Mutex, Parker, Unparker};
+use crate::metrics::{RuntimeMetrics, WorkerCounters};
+use crate::scheduler::Scheduler;
+use crate::task::{OwnedTasks, Runnable};
+
+use idle::Idle;
+use queue::{Injector, Stealer};
+
+pub(crate) use idle::MAX_WORKERS;
+
+/// What a worker exposes to the others.
+struct Remote {
+    stealer: Stealer,
+    unparker: Unparker,
+}
+
+/// State shared by every worker of one multi-thread runtime.
+pub(crate) struct Shared {
+    remotes: Box<[Remote]>,
+    injector: Injector,
+    idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    closed: CachePadded<AtomicBool>,
+    counters: Box<[CachePadded<WorkerCounters>]>,
+    /// Workers still running their loop; shutdown waits on it.
+    alive: Mutex<usize>,
+    all_exited: Condvar,
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn notify_parked(&self, fence_first: bool) {
+        if let Some(index) = self.idle.worker_to_notify(fence_first) {
+            self.remotes[index].unparker.unpark();
+        }
+    }
+
+    /// Whether any queue a parked worker could take from holds work.
+    fn has_pending_work(&self) -> bool {
+        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
+    }
+
+    /// Queues a task from outside this runtime's workers.
+    fn schedule_remote(&self, task: Runnable) {
+        if self.is_closed() {
+            drop(task); // ownership rule 3
+            return;
+        }
+        self.injector.push(task);
+        // Pairs with shutdown's store of `closed` and with the parking re-check (see idle).
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            // Shutdown may have drained the injector before our push landed.
+            self.drain_injector();
+            return;
+        }
+        self.notify_parked(false);
+    }
+
+    fn drain_injector(&self) {
+        while let Some(task) = self.injector.pop() {
+            drop(task);
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            workers: self
+                .counters
+                .iter()
+                .zip(self.remotes.iter())
+                .map(|(c, r)| c.snapshot(r.stealer.len()))
+                .collect(),
+            injector_depth: self.injector.len(),
+            live_tasks: self.owned.len(),
+        }
+    }
+}
+
+/// Queues a woken or spawned task of a multi-thread runtime.
+pub(crate) fn schedule(task: Runnable, is_yield: bool) {
+    let Scheduler::MultiThread(shared) = &task.metadata().scheduler else {
+        unreachable!("multi_thread::schedule called for another scheduler's task")
+    };
+    let target: *const Shared = Arc::as_ptr(shared);
+    let task = match worker::try_schedule_local(target, task, is_yield) {
+        Ok(()) => return,
+        Err(task) => task,
+    };
+    // From outside: hold our own reference, because once pushed, the task may run, finish
+    // and free its header (and with it the reference we read `shared` from) at once.
+    let Scheduler::MultiThread(shared) = &task.metadata().scheduler else {
+        unreachable!()
+    };
+    let shared = shared.clone();
+    shared.schedule_remote(task);
+}
+
+/// A started multi-thread runtime: its shared state and its threads.
+pub(crate) struct Runtime {
+    pub(crate) shared: Arc<Shared>,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+}
+
+impl Runtime {
+    pub(crate) fn start(config: Config) -> std::io::Result<Runtime> {
+        let n = config.worker_threads;
+        let mut locals = Vec::with_capacity(n);
+        let mut remotes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (local, stealer) = queue::local();
+            let parker = Parker::new();
+            remotes.push(Remote {
+                stealer,
+                unparker: parker.unparker().clone(),
+            });
+            locals.push((local, parker));
+        }
+        let shared = Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            injector: Injector::new(),
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(4 * n),
+            closed: CachePadded::new(AtomicBool::new(false)),
+            counters: (0..n)
+                .map(|_| CachePadded::new(WorkerCounters::default()))
+                .collect(),
+            alive: Mutex::new(n),
+            all_exited: Condvar::new(),
+            config,
+        });
+        let runtime = Runtime {
+            shared: shared.clone(),
+            threads: Mutex::new(Vec::with_capacity(n)),
+        };
+        for (index, (local, parker)) in locals.into_iter().enumerate() {
+            let shared = shared.clone();
+            let mut builder = thread::Builder::new().name(shared.config.thread_name.clone());
+            if let Some(size) = shared.config.thread_stack_size {
+                builder = builder.stack_size(size);
+            }
+            let spawned =
+                builder.spawn(move || worker::Worker::new(shared, index, local, parker).run());
+            match spawned {
+                Ok(handle) => runtime.threads.lock().unwrap().push(handle),
+                Err(e) => {
+                    // The workers that did start see `closed` and exit; nobody waits for
+                    // the ones that never started.
+                    *runtime.shared.alive.lock().unwrap() -= n - index;
+                    runtime.shutdown(None);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(runtime)
+    }
+
+    /// Closes the runtime, stops and joins its workers (up to `timeout`), then drops every
+    /// task that is left. Idempotent.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let shared = &*self.shared;
+        shared.closed.store(true, Ordering::SeqCst);
+        shared.owned.close();
+        fence(Ordering::SeqCst);
+        for remote in shared.remotes.iter() {
+            remote.unparker.unpark();
+        }
+
+        // Wait for the workers to leave their loops (each drains its own queues on the way).
+        // A runtime dropped by one of its own tasks cannot wait for its own worker: that one
+        // leaves its loop once this task returns.
+        let own = usize::from(worker::is_worker_of(shared));
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut alive = shared.alive.lock().unwrap();
+        while *alive > own {
+            match deadline {
+                None => alive = shared.all_exited.wait(alive).unwrap(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    alive = wait_timeout(&shared.all_exited, alive, deadline - now);
+                }
+            }
+        }
+        let all_exited = *alive == own;
+        drop(alive);
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap());
+        if all_exited {
+            let me = thread::current().id();
+            for t in threads {
+                // A runtime dropped from one of its own tasks cannot join its own thread.
+                if t.thread().id() != me {
+                    let _ = t.join();
+                }
+            }
+        }
+        // Otherwise the stragglers are detached: they exit when their task returns.
+
+        crate::scheduler::drop_remaining_tasks(&shared.owned, || shared.drain_injector());
+    }
+}
+
+#[cfg(not(loom))]
+fn wait_timeout<'a, T>(
+    cvar: &Condvar,
+    guard: crate::loom::MutexGuard<'a, T>,
+    dur: Duration,
+) -> crate::loom::MutexGuard<'a, T> {
+    cvar.wait_timeout(guard, dur).unwrap().0
+}
+
+#[cfg(loom)]
+fn wait_timeout<'a, T>(
+    cvar: &Condvar,
+    guard: crate::loom::MutexGuard<'a, T>,
+    _dur: Duration,
+) -> crate::loom::MutexGuard<'a, T> {
+    // loom has no time; a timed wait is an untimed one.
+    cvar.wait(guard).unwrap()
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiThread")
+            .field("workers", &self.remotes.len())
+            .field("idle", &self.idle)
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}

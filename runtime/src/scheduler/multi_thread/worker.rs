@@ -1,0 +1,278 @@
+//! A worker thread: its queues, its run loop, its search and its parking.
+//!
+//! Run order each tick: every `global_queue_interval` ticks the injector first (so remote
+//! work is never starved by a busy local queue); then the LIFO slot, at most
+//! [`MAX_LIFO_POLLS`] times in a row (so two tasks waking each other cannot starve the
+//! rest); then the local queue; then the injector; then a batch stolen from a random
+//! victim; then park.
+
+use std::cell::Cell;
+use std::ptr;
+
+use magpie_sync::coop;
+
+use super::queue::Local;
+use super::Shared;
+use crate::loom::{thread_local, Arc, Parker};
+use crate::metrics::WorkerCounters;
+use crate::runtime::{Handle, RuntimeEntered};
+use crate::scheduler::Scheduler;
+use crate::task::Runnable;
+
+/// How many times in a row a worker may run the task in its LIFO slot.
+pub(crate) const MAX_LIFO_POLLS: u8 = 3;
+
+thread_local! {
+    /// The worker running on this thread, if any (null otherwise). Set for the whole run
+    /// loop by `Worker::run` and cleared before the worker is dropped (worker rule 1).
+    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+}
+
+/// A worker's own state. Lives on its thread's stack for the whole run loop.
+///
+/// Worker rule 1: `CURRENT` points at it exactly while `run` executes, and only this thread
+/// reads `CURRENT`, so a non-null `CURRENT` is always a live `&Worker`. Everything in it
+/// that changes is a `Cell` (or crossbeam's `&self` queue), because tasks polled by this
+/// worker reach it again through `CURRENT` to schedule locally.
+pub(crate) struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    local: Local,
+    lifo: Cell<Option<Runnable>>,
+    lifo_streak: Cell<u8>,
+    tick: Cell<u32>,
+    is_searching: Cell<bool>,
+    rng: Cell<u64>,
+    parker: Parker,
+}
+
+/// Schedules `task` on the current thread's worker if that worker belongs to `target`;
+/// gives the task back otherwise.
+pub(crate) fn try_schedule_local(
+    target: *const Shared,
+    task: Runnable,
+    is_yield: bool,
+) -> Result<(), Runnable> {
+    let current = CURRENT.with(|c| c.get());
+    if current.is_null() {
+        return Err(task);
+    }
+    // SAFETY: worker rule 1: non-null means a live worker on this very thread.
+    let worker = unsafe { &*current };
+    if !ptr::eq(Arc::as_ptr(&worker.shared), target) {
+        return Err(task);
+    }
+    worker.schedule_local(task, is_yield);
+    Ok(())
+}
+
+/// Whether the calling thread is one of `shared`'s workers.
+pub(crate) fn is_worker_of(shared: &Shared) -> bool {
+    let current = CURRENT.with(|c| c.get());
+    // SAFETY: worker rule 1: non-null means a live worker on this very thread.
+    !current.is_null() && ptr::eq(Arc::as_ptr(unsafe { &(*current).shared }), shared)
+}
+
+impl Worker {
+    pub(crate) fn new(shared: Arc<Shared>, index: usize, local: Local, parker: Parker) -> Self {
+        Worker {
+            index,
+            local,
+            lifo: Cell::new(None),
+            lifo_streak: Cell::new(0),
+            tick: Cell::new(0),
+            is_searching: Cell::new(false),
+            // Any odd seed differing per worker: xorshift needs non-zero.
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 1) | 1),
+            parker,
+            shared,
+        }
+    }
+
+    fn counters(&self) -> &WorkerCounters {
+        &self.shared.counters[self.index]
+    }
+
+    /// The worker thread's body.
+    pub(crate) fn run(self) {
+        let shared = self.shared.clone();
+        if let Some(f) = &shared.config.on_thread_start {
+            f();
+        }
+        {
+            let _entered = RuntimeEntered::enter(Handle::from_scheduler(Scheduler::MultiThread(
+                shared.clone(),
+            )));
+            CURRENT.with(|c| c.set(&self));
+            self.run_loop();
+            self.drain_own_queues();
+            CURRENT.with(|c| c.set(ptr::null()));
+        }
+        drop(self);
+        if let Some(f) = &shared.config.on_thread_stop {
+            f();
+        }
+        let mut alive = shared.alive.lock().unwrap();
+        *alive -= 1;
+        // Every exit, not just the last: a shutdown run from a worker waits for all but one.
+        shared.all_exited.notify_all();
+    }
+
+    fn run_loop(&self) {
+        while !self.shared.is_closed() {
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.search() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    fn run_task(&self, task: Runnable) {
+        if self.is_searching.get() {
+            self.is_searching.set(false);
+            if self.shared.idle.transition_worker_from_searching() {
+                // The last searcher found work: there may be more, wake one more worker.
+                self.shared.notify_parked(true);
+            }
+        }
+        let counters = self.counters();
+        counters.polls.bump();
+        let (_, forced) = coop::with_budget(coop::DEFAULT_BUDGET, || task.run());
+        if forced {
+            counters.forced_yields.bump();
+        }
+    }
+
+    fn next_task(&self) -> Option<Runnable> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % self.shared.config.global_queue_interval == 0 {
+            if let Some(task) = self.pop_injector() {
+                self.lifo_streak.set(0);
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo.take() {
+            if self.lifo_streak.get() < MAX_LIFO_POLLS {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                self.counters().lifo_hits.bump();
+                return Some(task);
+            }
+            // Capped: the slot's task waits its turn at the back of the queue.
+            self.local.push(task);
+        }
+        self.lifo_streak.set(0);
+        self.local.pop().or_else(|| self.pop_injector())
+    }
+
+    fn pop_injector(&self) -> Option<Runnable> {
+        let task = self.shared.injector.steal_batch_and_pop(&self.local)?;
+        self.counters().injector_pops.bump();
+        Some(task)
+    }
+
+    /// Steals from a random victim, then from the injector. Only a searching worker steals,
+    /// and at most about half the workers search (see `idle`).
+    fn search(&self) -> Option<Runnable> {
+        if !self.is_searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching.set(true);
+        }
+        let remotes = &self.shared.remotes;
+        let n = remotes.len();
+        let start = self.next_random() as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            if let Some(task) = remotes[victim].stealer.steal_batch_and_pop(&self.local) {
+                self.counters().steals.bump();
+                return Some(task);
+            }
+        }
+        self.pop_injector()
+    }
+
+    fn park(&self) {
+        let shared = &*self.shared;
+        let was_last_searcher = shared
+            .idle
+            .transition_worker_to_parked(self.index, self.is_searching.get());
+        self.is_searching.set(false);
+        if was_last_searcher && shared.has_pending_work() {
+            // Work arrived while we searched and its pusher saw us searching: wake someone
+            // (possibly ourselves: we are already listed as a sleeper).
+            shared.notify_parked(false);
+        }
+        self.counters().parks.bump();
+        loop {
+            if shared.is_closed() {
+                return;
+            }
+            self.parker.park();
+            if shared.is_closed() {
+                return;
+            }
+            if !shared.idle.is_parked(self.index) {
+                // Notified: `worker_to_notify` counted us as unparked and searching.
+                self.is_searching.set(true);
+                return;
+            }
+            // A stale token: we are still listed as a sleeper, so park again.
+        }
+    }
+
+    fn schedule_local(&self, task: Runnable, is_yield: bool) {
+        if self.shared.is_closed() {
+            drop(task); // ownership rule 3
+            return;
+        }
+        let stealable = if is_yield {
+            self.local.push(task);
+            true
+        } else {
+            match self.lifo.replace(Some(task)) {
+                Some(prev) => {
+                    self.local.push(prev);
+                    true
+                }
+                None => false,
+            }
+        };
+        // Only a task others can steal is worth waking a worker for. No fence: we drain our
+        // own queue ourselves, so a missed notify costs parallelism, never progress.
+        if stealable && !self.is_searching.get() {
+            self.shared.notify_parked(false);
+        }
+    }
+
+    fn drain_own_queues(&self) {
+        // Dropping a runnable drops its future, which may wake other tasks: those wakes
+        // find the runtime closed and drop their runnables too.
+        loop {
+            let task = self.lifo.take().or_else(|| self.local.pop());
+            match task {
+                Some(task) => drop(task),
+                None => break,
+            }
+        }
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x
+    }
+}

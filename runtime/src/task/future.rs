@@ -1,0 +1,84 @@
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{Header, JoinError};
+
+/// The future async-task actually runs: the user's future plus the task boundary.
+///
+/// It catches panics (the worker survives; the handle gets `JoinError::panic`), honours
+/// `abort()`, and removes the task from its registry when dropped (ownership rule 2).
+pub(crate) struct TaskFuture<'a, F> {
+    /// Ownership rule 1: valid for as long as this future exists.
+    header: &'a Header,
+    /// `None` once the user's future has been dropped.
+    future: Option<F>,
+}
+
+impl<'a, F> TaskFuture<'a, F> {
+    pub(crate) fn new(header: &'a Header, future: F) -> Self {
+        TaskFuture {
+            header,
+            future: Some(future),
+        }
+    }
+
+    fn project(self: Pin<&mut Self>) -> (&'a Header, Pin<&mut Option<F>>) {
+        // SAFETY: structural pinning of `future`: it is never moved out of `self` (it is only
+        // polled in place and dropped in place with `Pin::set`), `TaskFuture` has no
+        // `Unpin` impl of its own beyond the auto trait, and its `Drop` does not move it.
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (this.header, Pin::new_unchecked(&mut this.future))
+        }
+    }
+}
+
+impl<F: Future> Future for TaskFuture<'_, F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (header, mut slot) = self.project();
+        if header.is_aborted() {
+            // Drop the user's future here, inside the task boundary, so a panicking
+            // destructor is caught rather than unwinding into the worker.
+            let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
+            return Poll::Ready(Err(JoinError::cancelled(header.id)));
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let future = slot
+                .as_mut()
+                .as_pin_mut()
+                .expect("async-task never polls a task after it completed");
+            let poll = future.poll(cx);
+            if poll.is_ready() {
+                // Drop the future before the output is published, so whoever awaits the
+                // handle knows the future is gone.
+                slot.set(None);
+            }
+            poll
+        }));
+        match outcome {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(payload) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
+                Poll::Ready(Err(JoinError::panic(header.id, payload)))
+            }
+        }
+    }
+}
+
+impl<F> Drop for TaskFuture<'_, F> {
+    fn drop(&mut self) {
+        if self.future.is_some() {
+            // Cancelled without being polled to the end (the runnable was dropped at
+            // shutdown): a panicking destructor must not unwind into the runtime.
+            let future = &mut self.future;
+            let _ = catch_unwind(AssertUnwindSafe(|| *future = None));
+        }
+        let header = self.header;
+        header.scheduler.owned().remove(header);
+    }
+}

@@ -1,0 +1,113 @@
+//! Tasks: one allocation each, built on `async-task`.
+//!
+//! A magpie task is an `async_task` task whose metadata is a [`Header`] and whose future is
+//! a [`TaskFuture`](future::TaskFuture) wrapping the user's future. The wrapper catches
+//! panics at the task boundary, honours `abort()`, and turns the outcome into
+//! `Result<T, JoinError>`; [`JoinHandle`] awaits that.
+//!
+//! # Ownership rules
+//!
+//! These are the invariants the `unsafe` code in this module cites.
+//!
+//! 1. **The header outlives the future.** `async-task` stores the metadata beside the future
+//!    in the task allocation and drops the future (on completion, or when a cancelled
+//!    `Runnable` is dropped) before it drops the metadata and frees the allocation. So a
+//!    `&Header` borrowed by the future stays valid for the future's whole life. This is what
+//!    `Builder::spawn_unchecked`'s lifetime `'a` expresses, and why the wrapper may hold it.
+//! 2. **The registry holds one waker per live task.** Between spawn and the drop of its
+//!    future, every task has exactly one entry in its runtime's [`OwnedTasks`] (a `Waker`,
+//!    which is a counted reference, so the allocation cannot be freed while listed). The
+//!    entry's key is in `Header::key`; both change only under the shard's lock. The entry is
+//!    removed by the future's drop, whatever ended it. That is how shutdown reaches tasks
+//!    parked forever, and how `abort()` reaches a task that is not in any queue.
+//! 3. **A runnable is dropped, never run, once its runtime is closed.** Dropping an
+//!    `async_task::Runnable` drops the future in place (rule 1 still holds) and makes the
+//!    `JoinHandle` yield a cancelled `JoinError`.
+//! 4. **Futures are `Send + 'static`.** Every spawn path requires it, which is what makes
+//!    `spawn_unchecked` sound here: a task may be polled and dropped on any worker.
+//!
+//! # Aborting
+//!
+//! `abort()` sets `Header::aborted` (Release) and then wakes the task through its registry
+//! waker. The wrapper checks the flag (Acquire) at the top of every poll: if set, it drops
+//! the user's future and completes with a cancelled `JoinError`. A task that completed
+//! before the flag was seen keeps its result; a task that was never polled sees the flag on
+//! its first poll. Whatever the race, the handle yields exactly one outcome, and it yields
+//! it only after the future has been dropped (async-task publishes the output after the
+//! future is gone).
+
+mod error;
+mod future;
+mod id;
+mod join;
+pub(crate) mod registry;
+mod spawn;
+mod yield_now;
+
+pub use error::JoinError;
+pub use id::TaskId;
+pub use join::JoinHandle;
+pub use magpie_sync::coop::consume_budget;
+pub(crate) use spawn::spawn_with;
+pub use spawn::{spawn, Builder};
+pub use yield_now::yield_now;
+
+pub(crate) use future::TaskFuture;
+pub(crate) use registry::OwnedTasks;
+
+use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::scheduler::Scheduler;
+
+/// A runnable magpie task, as the schedulers queue it.
+pub(crate) type Runnable = async_task::Runnable<Header>;
+
+/// The metadata of every magpie task (the `M` of `async_task::Runnable<M>`).
+pub(crate) struct Header {
+    /// Unique for the life of the process.
+    pub(crate) id: TaskId,
+    /// The name given through [`Builder::name`], if any.
+    pub(crate) name: Option<Box<str>>,
+    /// The scheduler this task belongs to; the schedule function reads it (so the schedule
+    /// function itself is zero-sized and async-task needs no waker clone per schedule).
+    pub(crate) scheduler: Scheduler,
+    /// Set by `abort()`; read at the top of every poll. See "Aborting" above.
+    pub(crate) aborted: AtomicBool,
+    /// This task's key in its runtime's registry, or `registry::NOT_LISTED`.
+    /// Written only under the registry shard's lock (ownership rule 2).
+    pub(crate) key: AtomicUsize,
+}
+
+impl Header {
+    pub(crate) fn new(id: TaskId, name: Option<Box<str>>, scheduler: Scheduler) -> Self {
+        Header {
+            id,
+            name,
+            scheduler,
+            aborted: AtomicBool::new(false),
+            key: AtomicUsize::new(registry::NOT_LISTED),
+        }
+    }
+
+    /// Requests cancellation: the future is dropped at its next poll.
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+        // Wake the task so that "next poll" comes even if it is parked forever. If it is
+        // already scheduled or running, async-task coalesces the wake.
+        if let Some(waker) = self.scheduler.owned().waker_of(self) {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Header")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,136 @@
+//! Fairness: `yield_now` goes to the back of the queue, and the cooperative budget forces
+//! an always-ready task to yield.
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn one_worker_runtimes() -> Vec<(&'static str, magpie::Runtime)> {
+    vec![
+        (
+            "multi_thread(1)",
+            magpie::Builder::new_multi_thread()
+                .worker_threads(1)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "current_thread",
+            magpie::Builder::new_current_thread().build().unwrap(),
+        ),
+    ]
+}
+
+#[test]
+fn a_yield_loop_does_not_starve_100_tasks_on_one_worker() {
+    for (name, rt) in one_worker_runtimes() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let spins = Arc::new(AtomicUsize::new(0));
+        let spins_when_done = rt.block_on({
+            let stop = stop.clone();
+            let spins = spins.clone();
+            // Everything is spawned from a task, so it all sits on the one worker's queue.
+            let root = async move {
+                let hog = magpie::spawn({
+                    let stop = stop.clone();
+                    let spins = spins.clone();
+                    async move {
+                        while !stop.load(Ordering::SeqCst) {
+                            spins.fetch_add(1, Ordering::SeqCst);
+                            magpie::yield_now().await;
+                        }
+                    }
+                });
+                let others: Vec<_> = (0..100)
+                    .map(|i| {
+                        magpie::spawn(async move {
+                            for _ in 0..3 {
+                                magpie::yield_now().await;
+                            }
+                            i
+                        })
+                    })
+                    .collect();
+                let mut sum = 0;
+                for h in others {
+                    sum += h.await.unwrap();
+                }
+                let spins_when_done = spins.load(Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+                hog.await.unwrap();
+                assert_eq!(sum, 4950);
+                spins_when_done
+            };
+            async move { magpie::spawn(root).await.unwrap() }
+        });
+        // Each of the 100 tasks yields 3 times; FIFO yields let the hog in about once per
+        // round of the others, so it spins a handful of times, not thousands.
+        assert!(
+            spins_when_done < 100,
+            "{name}: the hog ran {spins_when_done} times before the others finished"
+        );
+    }
+}
+
+#[test]
+fn budget_forces_an_always_ready_task_to_yield() {
+    for (name, rt) in one_worker_runtimes() {
+        let flag = Arc::new(AtomicBool::new(false));
+        let iterations = rt.block_on({
+            let flag = flag.clone();
+            async move {
+                // This task never waits on anything that is not ready: only the budget can
+                // make it give the worker back so the setter below gets to run.
+                let spinner = magpie::spawn({
+                    let flag = flag.clone();
+                    async move {
+                        let mut n = 0u64;
+                        while !flag.load(Ordering::SeqCst) {
+                            magpie::task::consume_budget().await;
+                            n += 1;
+                        }
+                        n
+                    }
+                });
+                let setter = magpie::spawn(async move { flag.store(true, Ordering::SeqCst) });
+                setter.await.unwrap();
+                spinner.await.unwrap()
+            }
+        });
+        assert!(iterations >= 1, "{name}");
+        let forced = rt.handle().metrics().total().forced_yields;
+        assert!(forced >= 1, "{name}: the budget must have forced a yield");
+    }
+}
+
+#[test]
+fn awaiting_ready_handles_spends_budget() {
+    // A task awaiting an endless supply of finished handles is always ready: the handle's
+    // poll spends budget, so the worker is handed back.
+    let rt = magpie::Builder::new_current_thread().build().unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    rt.block_on({
+        let flag = flag.clone();
+        async move {
+            let spinner = magpie::spawn({
+                let flag = flag.clone();
+                async move {
+                    let done = magpie::spawn(async {});
+                    let _ = done.await;
+                    while !flag.load(Ordering::SeqCst) {
+                        let h = magpie::spawn(async {});
+                        // Wait until finished without yielding through the scheduler.
+                        while !h.is_finished() {
+                            magpie::task::consume_budget().await;
+                        }
+                        h.await.unwrap();
+                    }
+                }
+            });
+            magpie::spawn(async move { flag.store(true, Ordering::SeqCst) })
+                .await
+                .unwrap();
+            spinner.await.unwrap();
+        }
+    });
+}
