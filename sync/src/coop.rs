@@ -209,7 +209,10 @@ mod tests {
         });
         assert_eq!(count, 3);
         assert!(exhausted);
-        assert!(has_budget_remaining(), "the outer (unlimited) budget is back");
+        assert!(
+            has_budget_remaining(),
+            "the outer (unlimited) budget is back"
+        );
     }
 
     #[test]

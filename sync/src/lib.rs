@@ -42,18 +42,26 @@ pub mod coop;
 pub(crate) mod loom;
 
 mod block_on;
+mod condition;
+mod event;
 mod mutex;
+mod notify;
 mod raw_semaphore;
+mod rwlock;
 mod semaphore;
 mod wait_list;
 
 #[cfg(all(test, not(loom)))]
 mod test_util;
 
+pub use condition::Condition;
+pub use event::Event;
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::Notify;
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
-    AcquireError, BoundedSemaphore, BoundedSemaphorePermit, OwnedSemaphorePermit,
-    ReleaseError, Semaphore, SemaphorePermit, TryAcquireError,
+    AcquireError, BoundedSemaphore, BoundedSemaphorePermit, OwnedSemaphorePermit, ReleaseError,
+    Semaphore, SemaphorePermit, TryAcquireError,
 };
 
 #[doc(hidden)]

@@ -70,9 +70,17 @@ unsafe impl<T: Send> Send for Mutex<T> {}
 // SAFETY: as above: shared references to the mutex only reach `T` through the one guard.
 unsafe impl<T: Send> Sync for Mutex<T> {}
 
-/// Returned by [`Mutex::try_lock`] when the lock is held (or others are queued for it).
+/// Returned by [`Mutex::try_lock`], [`RwLock::try_read`](crate::RwLock::try_read) and
+/// [`RwLock::try_write`](crate::RwLock::try_write) when the lock is not free (or others
+/// are queued for it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(());
+
+impl TryLockError {
+    pub(crate) fn new() -> Self {
+        Self(())
+    }
+}
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -301,7 +309,7 @@ pub struct MutexGuard<'a, T> {
 }
 
 impl<'a, T> MutexGuard<'a, T> {
-    fn new(lock: &'a Mutex<T>) -> Self {
+    pub(crate) fn new(lock: &'a Mutex<T>) -> Self {
         Self {
             lock,
             _marker: PhantomData,

@@ -772,7 +772,8 @@ impl Drop for BoundedSemaphorePermit<'_> {
 
 impl fmt::Debug for BoundedSemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BoundedSemaphorePermit").finish_non_exhaustive()
+        f.debug_struct("BoundedSemaphorePermit")
+            .finish_non_exhaustive()
     }
 }
 

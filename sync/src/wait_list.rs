@@ -185,7 +185,10 @@ impl<T> WaitList<T> {
 
     /// Unlinks a queued waiter, marks it granted and returns its waker (invariant 3).
     pub(crate) fn grant(&mut self, key: Key) -> Option<Waker> {
-        let state = core::mem::replace(&mut self.slots[key].state, SlotState::Vacant { next_free: NIL });
+        let state = core::mem::replace(
+            &mut self.slots[key].state,
+            SlotState::Vacant { next_free: NIL },
+        );
         match state {
             SlotState::Queued { waker, data } => {
                 self.slots[key].state = SlotState::Granted { data };
@@ -222,17 +225,24 @@ impl<T> WaitList<T> {
 
 impl<T> core::fmt::Debug for WaitList<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("WaitList").field("queued", &self.queued).finish()
+        f.debug_struct("WaitList")
+            .field("queued", &self.queued)
+            .finish()
     }
 }
 
-/// How many wakers a [`WakeList`] holds before its owner must drop the lock and wake them.
+/// How many wakers a [`WakeList`] holds inline before it spills to the heap.
 const WAKE_BATCH: usize = 32;
 
 /// Wakers collected under a lock, to be woken after it is released (invariant 5).
+///
+/// Holds [`WAKE_BATCH`] wakers inline; callers that can release the lock between batches
+/// check [`is_full`](Self::is_full), the others (broadcasts that must grant every waiter
+/// in one critical section) let it spill into a `Vec`.
 pub(crate) struct WakeList {
     wakers: [Option<Waker>; WAKE_BATCH],
     len: usize,
+    spilled: Vec<Waker>,
 }
 
 impl WakeList {
@@ -240,6 +250,7 @@ impl WakeList {
         Self {
             wakers: [const { None }; WAKE_BATCH],
             len: 0,
+            spilled: Vec::new(),
         }
     }
 
@@ -247,12 +258,15 @@ impl WakeList {
         self.len == WAKE_BATCH
     }
 
-    /// Stores a waker; the caller checks [`is_full`](Self::is_full) first.
+    /// Stores a waker (if any).
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         if let Some(w) = waker {
-            debug_assert!(!self.is_full());
-            self.wakers[self.len] = Some(w);
-            self.len += 1;
+            if self.len < WAKE_BATCH {
+                self.wakers[self.len] = Some(w);
+                self.len += 1;
+            } else {
+                self.spilled.push(w);
+            }
         }
     }
 
@@ -264,6 +278,9 @@ impl WakeList {
             }
         }
         self.len = 0;
+        for w in self.spilled.drain(..) {
+            w.wake();
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::test_util::{block_on, now, scaled, Polled};
-use std::sync::Arc;
 use std::future::Future;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -132,7 +132,11 @@ fn wake_from_another_thread() {
     let g = m.try_lock().unwrap();
     let m2 = m.clone();
     let t = std::thread::spawn(move || block_on(async move { *m2.lock().await += 1 }));
-    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) { 1 } else { 10 }));
+    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+        1
+    } else {
+        10
+    }));
     drop(g);
     t.join().unwrap();
     assert_eq!(*m.try_lock().unwrap(), 1);

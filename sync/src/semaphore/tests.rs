@@ -76,7 +76,11 @@ fn cancel_partly_served_returns_the_assigned_permits() {
     small.pending();
     sem.add_permits(1); // big has 1 of 3 assigned
     drop(big);
-    assert_eq!(small.wakes(), 1, "the assigned permit went on to the next waiter");
+    assert_eq!(
+        small.wakes(),
+        1,
+        "the assigned permit went on to the next waiter"
+    );
     drop(small.ready().unwrap());
     drop(held);
     assert_eq!(sem.available_permits(), 2);
@@ -117,7 +121,11 @@ fn close_fails_waiters_and_returns_partial_permits() {
     assert_eq!((big.wakes(), small.wakes()), (1, 1));
     assert!(big.ready().is_err());
     assert!(small.ready().is_err());
-    assert_eq!(sem.available_permits(), 1, "big's assigned permit came back");
+    assert_eq!(
+        sem.available_permits(),
+        1,
+        "big's assigned permit came back"
+    );
     assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::Closed);
     assert!(now(sem.acquire()).unwrap().is_err());
 }
