@@ -15,7 +15,6 @@ mod imp {
     pub(crate) use std::cell::Cell;
     pub(crate) use std::sync::atomic;
     pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-    pub(crate) use std::thread_local;
 
     pub(crate) mod thread {
         pub(crate) use std::thread::{current, Builder, JoinHandle};
@@ -29,7 +28,6 @@ mod imp {
     pub(crate) use loom::cell::Cell;
     pub(crate) use loom::sync::atomic;
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
-    pub(crate) use loom::thread_local;
 
     pub(crate) mod thread {
         pub(crate) use loom::thread::{current, JoinHandle};
@@ -125,3 +123,22 @@ pub(crate) use imp::*;
 
 /// Counters that only their owner writes and anyone may read (see the module docs).
 pub(crate) use std::sync::atomic::AtomicU64 as MetricCounter;
+
+/// `thread_local!` with a `const` initializer in production (no lazy-init check on each
+/// access); under loom, loom's own `thread_local!` (whose macro takes no `const` block),
+/// so each modelled thread gets its own value.
+#[cfg(not(loom))]
+macro_rules! thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+    };
+}
+
+#[cfg(loom)]
+macro_rules! thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        loom::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
+
+pub(crate) use thread_local_const;

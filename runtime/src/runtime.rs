@@ -11,6 +11,7 @@ use std::time::Duration;
 use magpie_sync::coop;
 
 use crate::builder::{Builder, Config};
+use crate::loom::thread_local_const;
 use crate::metrics::RuntimeMetrics;
 use crate::park::ThreadWaker;
 use crate::scheduler::{current_thread, multi_thread, Scheduler};
@@ -313,13 +314,11 @@ struct ContextState {
     blocking: Cell<bool>,
 }
 
-thread_local! {
-    static CONTEXT: ContextState = const {
-        ContextState {
+thread_local_const! {
+    static CONTEXT: ContextState = ContextState {
             handle: RefCell::new(None),
             blocking: Cell::new(false),
-        }
-    };
+        };
 }
 
 /// Sets this thread's current runtime until dropped (restoring the previous one).

@@ -32,16 +32,18 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::loom::{thread_local, Cell};
+use crate::loom::{thread_local_const, Cell};
 
 /// The number of operations a task may complete in one poll before it is made to yield.
 pub const DEFAULT_BUDGET: u8 = 128;
 
-thread_local! {
+thread_local_const! {
     /// `None`: unconstrained (no runtime poll in progress on this thread).
-    static BUDGET: Cell<Option<u8>> = const { Cell::new(None) };
+    static BUDGET: Cell<Option<u8>> = Cell::new(None);
+}
+thread_local_const! {
     /// Set when an operation found the budget spent during the current `with_budget` call.
-    static EXHAUSTED: Cell<bool> = const { Cell::new(false) };
+    static EXHAUSTED: Cell<bool> = Cell::new(false);
 }
 
 /// Runs `f` with a fresh budget of `budget` operations, then restores the previous budget.

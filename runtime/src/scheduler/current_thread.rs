@@ -23,7 +23,7 @@ use magpie_sync::coop;
 
 use crate::builder::Config;
 use crate::loom::atomic::{fence, AtomicBool, Ordering};
-use crate::loom::{thread_local, Arc, Mutex, Parker, Unparker};
+use crate::loom::{thread_local_const, Arc, Mutex, Parker, Unparker};
 use crate::metrics::{RuntimeMetrics, WorkerCounters};
 use crate::park::ThreadWaker;
 use crate::scheduler::Scheduler;
@@ -56,8 +56,8 @@ struct Driving {
     core: RefCell<Option<Box<Core>>>,
 }
 
-thread_local! {
-    static DRIVING: Cell<*const Driving> = const { Cell::new(ptr::null()) };
+thread_local_const! {
+    static DRIVING: Cell<*const Driving> = Cell::new(ptr::null());
 }
 
 impl Shared {

@@ -2,7 +2,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 
 use crate::loom::atomic::{AtomicU64, Ordering};
-use crate::loom::{thread_local, Cell};
+use crate::loom::{thread_local_const, Cell};
 
 /// A task's identifier, unique among all tasks of the process for its lifetime.
 ///
@@ -29,9 +29,9 @@ loom::lazy_static! {
     static ref NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
 }
 
-thread_local! {
+thread_local_const! {
     /// (next id, end of this thread's block)
-    static LOCAL: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    static LOCAL: Cell<(u64, u64)> = Cell::new((0, 0));
 }
 
 impl TaskId {

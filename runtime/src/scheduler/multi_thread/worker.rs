@@ -13,7 +13,7 @@ use magpie_sync::coop;
 
 use super::queue::Local;
 use super::Shared;
-use crate::loom::{thread_local, Arc, Parker};
+use crate::loom::{thread_local_const, Arc, Parker};
 use crate::metrics::WorkerCounters;
 use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
@@ -22,10 +22,10 @@ use crate::task::Runnable;
 /// How many times in a row a worker may run the task in its LIFO slot.
 pub(crate) const MAX_LIFO_POLLS: u8 = 3;
 
-thread_local! {
+thread_local_const! {
     /// The worker running on this thread, if any (null otherwise). Set for the whole run
     /// loop by `Worker::run` and cleared before the worker is dropped (worker rule 1).
-    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
+    static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
 }
 
 /// A worker's own state. Lives on its thread's stack for the whole run loop.
