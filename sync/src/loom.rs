@@ -9,7 +9,6 @@ mod imp {
     pub(crate) use std::cell::Cell;
     pub(crate) use std::sync::atomic;
     pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
-    pub(crate) use std::thread_local;
 
     /// `UnsafeCell` with loom's closure-based API, so call sites read the same under loom.
     #[derive(Debug, Default)]
@@ -40,8 +39,26 @@ mod imp {
     pub(crate) use loom::cell::{Cell, UnsafeCell};
     pub(crate) use loom::sync::atomic;
     pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
-    pub(crate) use loom::thread_local;
 }
 
 #[allow(unused_imports)]
 pub(crate) use imp::*;
+
+/// `thread_local!` with a `const` initializer in production (no lazy-init check on each
+/// access); under loom, loom's own `thread_local!` (whose macro takes no `const` block),
+/// so each modelled thread gets its own value.
+#[cfg(not(loom))]
+macro_rules! thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+    };
+}
+
+#[cfg(loom)]
+macro_rules! thread_local_const {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        loom::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
+
+pub(crate) use thread_local_const;
