@@ -156,8 +156,7 @@ impl Drop for Consumed {
 /// # Examples
 ///
 /// ```
-/// # let mut polls = 0;
-/// # let fut = async {
+/// # let _fut = async {
 /// for _ in 0..1_000 {
 ///     magpie_sync::coop::consume_budget().await;
 /// }

@@ -32,6 +32,7 @@
 //! It also holds the cooperative scheduling budget ([`coop`]) that magpie's runtime sets
 //! before every task poll; every operation here that can complete without waiting spends
 //! one unit of it, so a task that always finds its resources ready still yields.
+#![doc(test(attr(deny(warnings))))]
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -41,11 +42,14 @@
 pub mod coop;
 pub(crate) mod loom;
 
+mod barrier;
 mod block_on;
 mod condition;
 mod event;
 mod mutex;
 mod notify;
+pub mod oneshot;
+pub mod queue;
 mod raw_semaphore;
 mod rwlock;
 mod semaphore;
@@ -54,10 +58,12 @@ mod wait_list;
 #[cfg(all(test, not(loom)))]
 mod test_util;
 
+pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrierError};
 pub use condition::Condition;
 pub use event::Event;
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
+pub use queue::{LifoQueue, PriorityQueue, Queue};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
     AcquireError, BoundedSemaphore, BoundedSemaphorePermit, OwnedSemaphorePermit, ReleaseError,

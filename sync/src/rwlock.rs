@@ -134,7 +134,7 @@ impl<T> RwLock<T> {
     ///
     /// ```
     /// let lock = magpie_sync::RwLock::new(0);
-    /// let r = lock.try_read().unwrap();
+    /// let _r = lock.try_read().unwrap();
     /// assert!(lock.try_read().is_ok());
     /// assert!(lock.try_write().is_err());
     /// ```
@@ -156,7 +156,7 @@ impl<T> RwLock<T> {
     ///
     /// ```
     /// let lock = magpie_sync::RwLock::new(0);
-    /// let w = lock.try_write().unwrap();
+    /// let _w = lock.try_write().unwrap();
     /// assert!(lock.try_read().is_err());
     /// ```
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {

@@ -261,7 +261,7 @@ impl Semaphore {
     /// ```
     /// use magpie_sync::{Semaphore, TryAcquireError};
     /// let sem = Semaphore::new(1);
-    /// let p = sem.try_acquire().unwrap();
+    /// let _p = sem.try_acquire().unwrap();
     /// assert_eq!(sem.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
     /// ```
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
@@ -298,7 +298,7 @@ impl Semaphore {
     /// ```
     /// use std::sync::Arc;
     /// let sem = Arc::new(magpie_sync::Semaphore::new(1));
-    /// let p = sem.clone().try_acquire_owned().unwrap();
+    /// let _p = sem.clone().try_acquire_owned().unwrap();
     /// assert!(sem.clone().try_acquire_owned().is_err());
     /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
@@ -651,7 +651,7 @@ impl BoundedSemaphore {
     ///
     /// ```
     /// let sem = magpie_sync::BoundedSemaphore::new(1);
-    /// let p = sem.try_acquire().unwrap();
+    /// let _p = sem.try_acquire().unwrap();
     /// assert!(sem.try_acquire().is_err());
     /// ```
     pub fn try_acquire(&self) -> Result<BoundedSemaphorePermit<'_>, TryAcquireError> {

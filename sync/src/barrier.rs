@@ -1,0 +1,445 @@
+//! asyncio's `Barrier`: wait until `parties` tasks arrived.
+//!
+//! # Protocol
+//!
+//! Everything happens under one short lock. The waiters of the current round are the
+//! queued slots of the wait list, so the arrival count is the list's length and a waiter
+//! dropped before the round completed simply leaves (its arrival is undone). The task
+//! whose arrival completes the round is the leader: it grants every queued waiter its
+//! index (arrival order, `0..parties - 1`) and returns `parties - 1` itself, without
+//! waiting. `reset` and `abort` grant every queued waiter a broken outcome; `abort` also
+//! marks the barrier broken for later arrivals. A waiter dropped after its round passed
+//! has nothing to hand on: the round is over.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::coop;
+use crate::loom::{Mutex, MutexGuard};
+use crate::wait_list::{Key, Removed, WaitList, WakeList};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Waiting,
+    Passed(usize),
+    Broken,
+}
+
+struct State {
+    broken: bool,
+    waiters: WaitList<Outcome>,
+}
+
+/// Lets `parties` tasks wait until all of them arrived: asyncio's `Barrier`.
+///
+/// Each call to [`wait`](Self::wait) counts one arrival; the call that completes a round
+/// returns at once as the *leader* and releases the others. The barrier then starts a new
+/// round. [`abort`](Self::abort) breaks it: waiting and future `wait`s fail with
+/// [`BrokenBarrierError`]. [`reset`](Self::reset) fails the current waiters and makes the
+/// barrier usable again.
+///
+/// # Cancellation
+///
+/// A `wait` dropped before its round completed takes its arrival back.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// let barrier = Arc::new(magpie_sync::Barrier::new(3));
+/// let tasks: Vec<_> = (0..3)
+///     .map(|_| {
+///         let b = barrier.clone();
+///         std::thread::spawn(move || magpie_sync::__doc_block_on(b.wait()).unwrap())
+///     })
+///     .collect();
+/// let leaders = tasks
+///     .into_iter()
+///     .map(|t| t.join().unwrap())
+///     .filter(|result| result.is_leader())
+///     .count();
+/// assert_eq!(leaders, 1);
+/// ```
+pub struct Barrier {
+    parties: usize,
+    state: Mutex<State>,
+}
+
+/// What [`Barrier::wait`] returns when the round completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarrierWaitResult {
+    index: usize,
+    parties: usize,
+}
+
+impl BarrierWaitResult {
+    /// Whether this task completed the round (exactly one per round is).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let b = magpie_sync::Barrier::new(1);
+    /// assert!(b.wait().await.unwrap().is_leader());
+    /// # });
+    /// ```
+    pub fn is_leader(&self) -> bool {
+        self.index == self.parties - 1
+    }
+
+    /// This task's arrival index in its round, `0..parties` (asyncio's return value); the
+    /// leader's is `parties - 1`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let b = magpie_sync::Barrier::new(1);
+    /// assert_eq!(b.wait().await.unwrap().index(), 0);
+    /// # });
+    /// ```
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// The barrier was aborted, or reset while this task waited: asyncio's
+/// `BrokenBarrierError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokenBarrierError(());
+
+impl fmt::Display for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the barrier is broken")
+    }
+}
+
+impl std::error::Error for BrokenBarrierError {}
+
+impl Barrier {
+    /// Creates a barrier for `parties` tasks.
+    ///
+    /// # Panics
+    ///
+    /// If `parties` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = magpie_sync::Barrier::new(4);
+    /// assert_eq!(b.parties(), 4);
+    /// ```
+    pub fn new(parties: usize) -> Self {
+        assert!(parties > 0, "a barrier needs at least one party");
+        Self {
+            parties,
+            state: Mutex::new(State {
+                broken: false,
+                waiters: WaitList::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The number of tasks needed to pass the barrier.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(magpie_sync::Barrier::new(2).parties(), 2);
+    /// ```
+    pub fn parties(&self) -> usize {
+        self.parties
+    }
+
+    /// The number of tasks waiting in the current round.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(magpie_sync::Barrier::new(2).n_waiting(), 0);
+    /// ```
+    pub fn n_waiting(&self) -> usize {
+        self.lock().waiters.len()
+    }
+
+    /// Whether the barrier was [aborted](Self::abort).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = magpie_sync::Barrier::new(2);
+    /// b.abort();
+    /// assert!(b.is_broken());
+    /// ```
+    pub fn is_broken(&self) -> bool {
+        self.lock().broken
+    }
+
+    fn break_waiters(state: &mut State, wakers: &mut WakeList) {
+        while let Some(key) = state.waiters.front() {
+            *state.waiters.data_mut(key) = Outcome::Broken;
+            wakers.push(state.waiters.grant(key));
+        }
+    }
+
+    /// Breaks the barrier: every waiting and future [`wait`](Self::wait) fails with
+    /// [`BrokenBarrierError`] until [`reset`](Self::reset).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let b = magpie_sync::Barrier::new(2);
+    /// b.abort();
+    /// assert!(b.wait().await.is_err());
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        state.broken = true;
+        Self::break_waiters(&mut state, &mut wakers);
+        drop(state);
+        wakers.wake_all();
+    }
+
+    /// Returns the barrier to its empty, unbroken state; tasks waiting now fail with
+    /// [`BrokenBarrierError`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let b = magpie_sync::Barrier::new(1);
+    /// b.abort();
+    /// b.reset();
+    /// assert!(b.wait().await.is_ok());
+    /// # });
+    /// ```
+    pub fn reset(&self) {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        state.broken = false;
+        Self::break_waiters(&mut state, &mut wakers);
+        drop(state);
+        wakers.wake_all();
+    }
+
+    /// Arrives at the barrier and waits until `parties` tasks have arrived.
+    ///
+    /// The arrival that completes the round returns at once, as the leader (spending one
+    /// unit of the task's cooperative budget).
+    ///
+    /// # Errors
+    ///
+    /// [`BrokenBarrierError`] if the barrier is broken, or gets aborted or reset while
+    /// this task waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let b = Arc::new(magpie_sync::Barrier::new(2));
+    /// let b2 = b.clone();
+    /// let t = std::thread::spawn(move || magpie_sync::__doc_block_on(b2.wait()).unwrap());
+    /// let mine = magpie_sync::__doc_block_on(b.wait()).unwrap();
+    /// let theirs = t.join().unwrap();
+    /// assert!(mine.is_leader() != theirs.is_leader());
+    /// ```
+    pub fn wait(
+        &self,
+    ) -> impl Future<Output = Result<BarrierWaitResult, BrokenBarrierError>> + Send + '_ {
+        Wait {
+            barrier: self,
+            key: None,
+        }
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Barrier")
+            .field("parties", &self.parties)
+            .field("waiting", &state.waiters.len())
+            .field("broken", &state.broken)
+            .finish()
+    }
+}
+
+struct Wait<'a> {
+    barrier: &'a Barrier,
+    key: Option<Key>,
+}
+
+impl Future for Wait<'_> {
+    type Output = Result<BarrierWaitResult, BrokenBarrierError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let unit = match coop::poll_proceed(cx) {
+            Poll::Ready(unit) => unit,
+            Poll::Pending => return Poll::Pending,
+        };
+        let parties = this.barrier.parties;
+        let mut wakers = WakeList::new();
+        let mut state = this.barrier.lock();
+        let outcome = match this.key {
+            Some(key) => {
+                if !state.waiters.is_granted(key) {
+                    state.waiters.set_waker(key, cx.waker());
+                    return Poll::Pending;
+                }
+                this.key = None;
+                match state.waiters.remove(key) {
+                    Removed::Granted(outcome) => outcome,
+                    Removed::Queued(_) => unreachable!("checked granted above"),
+                }
+            }
+            None if state.broken => Outcome::Broken,
+            None if state.waiters.len() + 1 < parties => {
+                this.key = Some(
+                    state
+                        .waiters
+                        .push_back(cx.waker().clone(), Outcome::Waiting),
+                );
+                return Poll::Pending;
+            }
+            None => {
+                // This arrival completes the round: release the others in arrival order.
+                let mut index = 0;
+                while let Some(key) = state.waiters.front() {
+                    *state.waiters.data_mut(key) = Outcome::Passed(index);
+                    wakers.push(state.waiters.grant(key));
+                    index += 1;
+                }
+                Outcome::Passed(index)
+            }
+        };
+        drop(state);
+        wakers.wake_all();
+        unit.made_progress();
+        Poll::Ready(match outcome {
+            Outcome::Passed(index) => Ok(BarrierWaitResult { index, parties }),
+            Outcome::Broken => Err(BrokenBarrierError(())),
+            Outcome::Waiting => unreachable!("granted waiters have an outcome"),
+        })
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // Queued: the arrival is undone. Granted: the round already passed.
+            self.barrier.lock().waiters.remove(key);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::test_util::{block_on, now, scaled, Polled};
+    use std::sync::Arc;
+
+    #[test]
+    fn is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Barrier>();
+    }
+
+    #[test]
+    fn round_releases_everyone_with_one_leader() {
+        let b = Barrier::new(3);
+        let mut a = Polled::new(b.wait());
+        let mut c = Polled::new(b.wait());
+        a.pending();
+        c.pending();
+        assert_eq!(b.n_waiting(), 2);
+        let leader = now(b.wait()).unwrap().unwrap();
+        assert!(leader.is_leader());
+        assert_eq!(leader.index(), 2);
+        assert_eq!((a.wakes(), c.wakes()), (1, 1));
+        let ra = a.ready().unwrap();
+        let rc = c.ready().unwrap();
+        assert_eq!((ra.index(), rc.index()), (0, 1));
+        assert!(!ra.is_leader() && !rc.is_leader());
+        assert_eq!(b.n_waiting(), 0, "a new round starts");
+    }
+
+    #[test]
+    fn cancel_before_the_round_takes_the_arrival_back() {
+        let b = Barrier::new(2);
+        let mut a = Polled::new(b.wait());
+        a.pending();
+        drop(a);
+        assert_eq!(b.n_waiting(), 0);
+        let mut c = Polled::new(b.wait());
+        c.pending(); // not the leader: a's arrival no longer counts
+        assert!(now(b.wait()).unwrap().unwrap().is_leader());
+        c.ready().unwrap();
+    }
+
+    #[test]
+    fn cancel_after_the_round_passed_changes_nothing() {
+        let b = Barrier::new(2);
+        let mut a = Polled::new(b.wait());
+        a.pending();
+        assert!(now(b.wait()).unwrap().is_ok());
+        drop(a);
+        assert_eq!(b.n_waiting(), 0);
+        assert!(!b.is_broken());
+    }
+
+    #[test]
+    fn abort_and_reset() {
+        let b = Barrier::new(3);
+        let mut a = Polled::new(b.wait());
+        a.pending();
+        b.abort();
+        let err = a.ready().unwrap_err();
+        assert_eq!(err.to_string(), "the barrier is broken");
+        assert!(now(b.wait()).unwrap().is_err());
+        b.reset();
+        assert!(!b.is_broken());
+        let mut a = Polled::new(b.wait());
+        a.pending();
+        b.reset();
+        assert!(a.ready().is_err(), "reset fails the current waiters");
+        assert_eq!(
+            format!("{b:?}"),
+            "Barrier { parties: 3, waiting: 0, broken: false }"
+        );
+    }
+
+    #[test]
+    fn threads_pass_many_rounds() {
+        let parties = 4;
+        let rounds = scaled(2_000);
+        let b = Arc::new(Barrier::new(parties));
+        let hs: Vec<_> = (0..parties)
+            .map(|_| {
+                let b = b.clone();
+                std::thread::spawn(move || {
+                    block_on(async move {
+                        let mut leaders = 0;
+                        for _ in 0..rounds {
+                            if b.wait().await.unwrap().is_leader() {
+                                leaders += 1;
+                            }
+                        }
+                        leaders
+                    })
+                })
+            })
+            .collect();
+        let leaders: usize = hs.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(leaders, rounds, "exactly one leader per round");
+    }
+}

@@ -1,0 +1,902 @@
+//! asyncio's `Queue`, `LifoQueue` and `PriorityQueue`: multi-producer, multi-consumer,
+//! bounded or unbounded, with `task_done`/`join` and 3.13's `shutdown` as `close`.
+//!
+//! The three queues are one type, [`BaseQueue`], over a different item [store](Store)
+//! ([`Fifo`], [`Lifo`], [`Priority`]); [`Queue`], [`LifoQueue`] and [`PriorityQueue`] name
+//! them.
+//!
+//! # Protocol
+//!
+//! The items, the counters and three wait lists (getters, putters, joiners) live under one
+//! short lock; every operation takes it once.
+//!
+//! 1. **Reservations.** A waiting getter is granted by *reserving* one stored item for it
+//!    (`reserved_get += 1`) and waking it; a waiting putter by reserving one free slot
+//!    (`reserved_put += 1`). Items stay in the store until the getter takes one, so
+//!    `qsize` counts them and an immediate close can drop them.
+//! 2. **No barging.** `get_nowait` only takes an item that is not reserved
+//!    (`len > reserved_get`), `put_nowait` only fills a slot that is not reserved
+//!    (`len + reserved_put < capacity`). So with waiters queued, newcomers find nothing
+//!    and queue behind them: FIFO fairness across waiters.
+//! 3. **Invariants.** Getters wait only while every stored item is reserved; putters only
+//!    while every free slot is reserved. Each push grants the front getter if an item is
+//!    unreserved; each pop grants the front putter if a slot is unreserved.
+//! 4. **Cancellation.** A `get`/`put` dropped before it was granted only removes its slot.
+//!    One dropped after it was granted gives its reservation back and, in the same
+//!    critical section, grants the next waiter (step 3): no item or slot is stranded, and
+//!    the dropped `put` did not insert its item.
+//! 5. **Close** (asyncio 3.13 `shutdown`). Sets `closed` and wakes every getter and putter
+//!    with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
+//!    fail once the store is empty. `close_immediate` also drops the stored items, lowers
+//!    the unfinished-task count by their number and releases `join` if it reaches zero.
+
+mod store;
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::coop;
+use crate::loom::{Mutex, MutexGuard};
+use crate::wait_list::{Key, Removed, WaitList, WakeList};
+
+pub use store::{Fifo, Lifo, Priority, Store};
+
+/// A first-in, first-out queue: asyncio's `Queue`.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let q = magpie_sync::Queue::bounded(2);
+/// q.put(1).await.unwrap();
+/// q.put(2).await.unwrap();
+/// assert!(q.put_nowait(3).is_err()); // full
+/// assert_eq!(q.get().await.unwrap(), 1);
+/// assert_eq!(q.get().await.unwrap(), 2);
+/// # });
+/// ```
+pub type Queue<T> = BaseQueue<T, Fifo<T>>;
+
+/// A last-in, first-out queue (a stack): asyncio's `LifoQueue`.
+///
+/// # Examples
+///
+/// ```
+/// let q = magpie_sync::LifoQueue::unbounded();
+/// q.put_nowait(1).unwrap();
+/// q.put_nowait(2).unwrap();
+/// assert_eq!(q.get_nowait().unwrap(), 2);
+/// ```
+pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
+
+/// A queue that hands out the smallest item first: asyncio's `PriorityQueue`. Use
+/// `(priority, item)` tuples, or `std::cmp::Reverse` for largest-first.
+///
+/// # Examples
+///
+/// ```
+/// let q = magpie_sync::PriorityQueue::unbounded();
+/// q.put_nowait((2, "b")).unwrap();
+/// q.put_nowait((1, "a")).unwrap();
+/// assert_eq!(q.get_nowait().unwrap(), (1, "a"));
+/// ```
+pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
+
+/// `get` on a queue that is closed and empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueClosed(());
+
+impl fmt::Display for QueueClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is closed")
+    }
+}
+
+impl std::error::Error for QueueClosed {}
+
+/// `put` on a closed queue; holds the item that was not put.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PutError<T>(pub T);
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.close();
+    /// assert_eq!(q.put(7).await.unwrap_err().into_inner(), 7);
+    /// # });
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PutError").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is closed")
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
+
+/// Why `put_nowait` failed; holds the item that was not put.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryPutError<T> {
+    /// The queue is at capacity (asyncio's `QueueFull`).
+    Full(T),
+    /// The queue is closed (asyncio's `QueueShutDown`).
+    Closed(T),
+}
+
+impl<T> TryPutError<T> {
+    /// The item that was not put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::bounded(1);
+    /// q.put_nowait(1).unwrap();
+    /// assert_eq!(q.put_nowait(2).unwrap_err().into_inner(), 2);
+    /// ```
+    pub fn into_inner(self) -> T {
+        match self {
+            TryPutError::Full(v) | TryPutError::Closed(v) => v,
+        }
+    }
+
+    /// Whether the queue was full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::bounded(1);
+    /// q.put_nowait(1).unwrap();
+    /// assert!(q.put_nowait(2).unwrap_err().is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        matches!(self, TryPutError::Full(_))
+    }
+
+    /// Whether the queue was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::bounded(1);
+    /// q.close();
+    /// assert!(q.put_nowait(1).unwrap_err().is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TryPutError::Closed(_))
+    }
+}
+
+impl<T> fmt::Debug for TryPutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("Full(..)"),
+            TryPutError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TryPutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("the queue is full"),
+            TryPutError::Closed(_) => f.write_str("the queue is closed"),
+        }
+    }
+}
+
+impl<T> std::error::Error for TryPutError<T> {}
+
+/// Why `get_nowait` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryGetError {
+    /// No item is available (asyncio's `QueueEmpty`).
+    Empty,
+    /// The queue is closed and empty (asyncio's `QueueShutDown`).
+    Closed,
+}
+
+impl fmt::Display for TryGetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryGetError::Empty => f.write_str("the queue is empty"),
+            TryGetError::Closed => f.write_str("the queue is closed"),
+        }
+    }
+}
+
+impl std::error::Error for TryGetError {}
+
+/// `task_done` was called more times than items were put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskDoneError(());
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called too many times")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}
+
+/// A getter's or putter's grant: a reservation, or the queue closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    None,
+    Reserved,
+    Closed,
+}
+
+struct State<S> {
+    items: S,
+    reserved_get: usize,
+    reserved_put: usize,
+    unfinished: usize,
+    closed: bool,
+    getters: WaitList<Grant>,
+    putters: WaitList<Grant>,
+    joiners: WaitList<()>,
+}
+
+impl<S> State<S> {
+    fn len<T>(&self) -> usize
+    where
+        S: Store<T>,
+    {
+        self.items.len()
+    }
+}
+
+/// The queue behind [`Queue`], [`LifoQueue`] and [`PriorityQueue`], generic over how it
+/// stores items. Use those names; this type carries their methods.
+///
+/// Every operation takes the queue's short internal lock once. Waiters are served in
+/// arrival order, and `get`/`put`/`join` are cancellation-safe (see the module docs).
+pub struct BaseQueue<T, S> {
+    capacity: usize,
+    state: Mutex<State<S>>,
+    _items: PhantomData<fn(T) -> T>,
+}
+
+impl<T, S: Store<T>> BaseQueue<T, S> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            capacity,
+            state: Mutex::new(State {
+                items: S::default(),
+                reserved_get: 0,
+                reserved_put: 0,
+                unfinished: 0,
+                closed: false,
+                getters: WaitList::new(),
+                putters: WaitList::new(),
+                joiners: WaitList::new(),
+            }),
+            _items: PhantomData,
+        }
+    }
+
+    /// Creates a queue holding at most `capacity` items.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 (use [`unbounded`](Self::unbounded) for asyncio's `maxsize=0`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<u8>::bounded(10);
+    /// assert_eq!(q.maxsize(), Some(10));
+    /// ```
+    pub fn bounded(capacity: usize) -> Self {
+        assert!(
+            capacity > 0,
+            "a bounded queue needs a capacity of at least 1"
+        );
+        Self::with_capacity(capacity)
+    }
+
+    /// Creates a queue without a size limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<u8>::unbounded();
+    /// assert_eq!(q.maxsize(), None);
+    /// ```
+    pub fn unbounded() -> Self {
+        Self::with_capacity(usize::MAX)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<S>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The capacity, or `None` if unbounded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(magpie_sync::Queue::<()>::bounded(3).maxsize(), Some(3));
+    /// ```
+    pub fn maxsize(&self) -> Option<usize> {
+        (self.capacity != usize::MAX).then_some(self.capacity)
+    }
+
+    /// The number of items in the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait('a').unwrap();
+    /// assert_eq!(q.qsize(), 1);
+    /// ```
+    pub fn qsize(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the queue holds no items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(magpie_sync::Queue::<()>::unbounded().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    /// Whether the queue holds `maxsize` items (never true when unbounded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::bounded(1);
+    /// q.put_nowait(()).unwrap();
+    /// assert!(q.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.qsize() >= self.capacity
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<()>::unbounded();
+    /// q.close();
+    /// assert!(q.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// After a push: count the task, grant the front getter if an item is free (step 3).
+    fn pushed(state: &mut State<S>, wakers: &mut WakeList) {
+        state.unfinished += 1;
+        if state.len() > state.reserved_get {
+            if let Some(key) = state.getters.front() {
+                *state.getters.data_mut(key) = Grant::Reserved;
+                state.reserved_get += 1;
+                wakers.push(state.getters.grant(key));
+            }
+        }
+    }
+
+    /// After a pop (or a given-back slot): grant the front putter if a slot is free.
+    fn slot_freed(&self, state: &mut State<S>, wakers: &mut WakeList) {
+        if state.closed || state.len() + state.reserved_put >= self.capacity {
+            return;
+        }
+        if let Some(key) = state.putters.front() {
+            *state.putters.data_mut(key) = Grant::Reserved;
+            state.reserved_put += 1;
+            wakers.push(state.putters.grant(key));
+        }
+    }
+
+    fn try_put_locked(
+        &self,
+        state: &mut State<S>,
+        item: T,
+        wakers: &mut WakeList,
+    ) -> Result<(), TryPutError<T>> {
+        if state.closed {
+            return Err(TryPutError::Closed(item));
+        }
+        if state.len() + state.reserved_put >= self.capacity {
+            return Err(TryPutError::Full(item));
+        }
+        state.items.push(item);
+        Self::pushed(state, wakers);
+        Ok(())
+    }
+
+    fn try_get_locked(
+        &self,
+        state: &mut State<S>,
+        wakers: &mut WakeList,
+    ) -> Result<T, TryGetError> {
+        if state.len() > state.reserved_get {
+            let item = state.items.pop().expect("len > 0");
+            self.slot_freed(state, wakers);
+            return Ok(item);
+        }
+        Err(if state.closed {
+            TryGetError::Closed
+        } else {
+            TryGetError::Empty
+        })
+    }
+
+    /// Puts `item` if there is room, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryPutError::Full`] if the queue is at capacity (or putters are queued for the
+    /// free slots), [`TryPutError::Closed`] if it is closed; both hold the item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::bounded(1);
+    /// assert!(q.put_nowait(1).is_ok());
+    /// assert!(q.put_nowait(2).unwrap_err().is_full());
+    /// ```
+    pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        let result = self.try_put_locked(&mut state, item, &mut wakers);
+        drop(state);
+        wakers.wake_all();
+        result
+    }
+
+    /// Takes an item if one is available, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryGetError::Empty`] if no item is available (or all are promised to waiting
+    /// getters), [`TryGetError::Closed`] if the queue is closed and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_sync::queue::TryGetError;
+    /// let q = magpie_sync::Queue::unbounded();
+    /// assert_eq!(q.get_nowait(), Err(TryGetError::Empty));
+    /// q.put_nowait(1).unwrap();
+    /// assert_eq!(q.get_nowait(), Ok(1));
+    /// ```
+    pub fn get_nowait(&self) -> Result<T, TryGetError> {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        let result = self.try_get_locked(&mut state, &mut wakers);
+        drop(state);
+        wakers.wake_all();
+        result
+    }
+
+    /// Puts `item`, waiting for room if the queue is full.
+    ///
+    /// Spends one unit of the task's cooperative budget. If the future is dropped before
+    /// it completed, the item was not put.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError`] holding the item if the queue is, or gets, closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put("job").await.unwrap();
+    /// assert_eq!(q.qsize(), 1);
+    /// # });
+    /// ```
+    pub fn put(&self, item: T) -> impl Future<Output = Result<(), PutError<T>>> + '_ {
+        Put {
+            queue: self,
+            item: Some(item),
+            key: None,
+        }
+    }
+
+    /// Takes an item, waiting for one if the queue is empty.
+    ///
+    /// Spends one unit of the task's cooperative budget. After [`close`](Self::close) it
+    /// still returns the remaining items, then fails.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueClosed`] once the queue is closed and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait(1).unwrap();
+    /// q.close();
+    /// assert_eq!(q.get().await, Ok(1));
+    /// assert!(q.get().await.is_err());
+    /// # });
+    /// ```
+    pub fn get(&self) -> impl Future<Output = Result<T, QueueClosed>> + '_ {
+        Get {
+            queue: self,
+            key: None,
+        }
+    }
+
+    /// Marks one item taken earlier as processed (asyncio's `task_done`). When every item
+    /// put so far is done, [`join`](Self::join) returns.
+    ///
+    /// # Panics
+    ///
+    /// If called more times than items were put; [`try_task_done`](Self::try_task_done)
+    /// returns an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait(1).unwrap();
+    /// let _item = q.get().await.unwrap();
+    /// q.task_done();
+    /// q.join().await; // every item is done
+    /// # });
+    /// ```
+    pub fn task_done(&self) {
+        if let Err(e) = self.try_task_done() {
+            panic!("{e}");
+        }
+    }
+
+    /// Like [`task_done`](Self::task_done), returning an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] if no unfinished item is left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<()>::unbounded();
+    /// assert!(q.try_task_done().is_err());
+    /// ```
+    pub fn try_task_done(&self) -> Result<(), TaskDoneError> {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        if state.unfinished == 0 {
+            return Err(TaskDoneError(()));
+        }
+        state.unfinished -= 1;
+        if state.unfinished == 0 {
+            while let Some(key) = state.joiners.front() {
+                wakers.push(state.joiners.grant(key));
+            }
+        }
+        drop(state);
+        wakers.wake_all();
+        Ok(())
+    }
+
+    /// The number of items put and not yet marked done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait(1).unwrap();
+    /// assert_eq!(q.unfinished_tasks(), 1);
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        self.lock().unfinished
+    }
+
+    /// Waits until every item put so far was marked [done](Self::task_done).
+    ///
+    /// Completes at once when nothing is unfinished (spending one unit of the task's
+    /// cooperative budget).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::<u8>::unbounded();
+    /// q.join().await; // nothing was put
+    /// # });
+    /// ```
+    pub fn join(&self) -> impl Future<Output = ()> + '_ {
+        Join {
+            queue: self,
+            key: None,
+        }
+    }
+
+    /// Closes the queue (asyncio 3.13's `shutdown()`): `put` fails from now on, `get`
+    /// returns the remaining items and then fails. Waiting putters and getters wake up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait(1).unwrap();
+    /// q.close();
+    /// assert!(q.put_nowait(2).is_err());
+    /// assert_eq!(q.get_nowait(), Ok(1));
+    /// assert!(q.get_nowait().is_err());
+    /// ```
+    pub fn close(&self) {
+        self.shutdown(false);
+    }
+
+    /// Closes the queue and drops the items in it (asyncio 3.13's
+    /// `shutdown(immediate=True)`): the unfinished-task count drops by their number, and
+    /// [`join`](Self::join) returns once it is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # magpie_sync::__doc_block_on(async {
+    /// let q = magpie_sync::Queue::unbounded();
+    /// q.put_nowait(1).unwrap();
+    /// q.close_immediate();
+    /// assert_eq!(q.qsize(), 0);
+    /// q.join().await;
+    /// # });
+    /// ```
+    pub fn close_immediate(&self) {
+        self.shutdown(true);
+    }
+
+    fn shutdown(&self, immediate: bool) {
+        let mut wakers = WakeList::new();
+        let mut state = self.lock();
+        state.closed = true;
+        let mut dropped = S::default();
+        if immediate {
+            core::mem::swap(&mut state.items, &mut dropped);
+            let n = dropped.len();
+            state.unfinished = state.unfinished.saturating_sub(n);
+            state.reserved_get = 0;
+            if state.unfinished == 0 {
+                while let Some(key) = state.joiners.front() {
+                    wakers.push(state.joiners.grant(key));
+                }
+            }
+        }
+        let state_ref = &mut *state;
+        for list in [&mut state_ref.getters, &mut state_ref.putters] {
+            while let Some(key) = list.front() {
+                *list.data_mut(key) = Grant::Closed;
+                wakers.push(list.grant(key));
+            }
+        }
+        drop(state);
+        wakers.wake_all();
+        drop(dropped); // user destructors run outside the lock
+    }
+}
+
+impl<T, S: Store<T>> fmt::Debug for BaseQueue<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct(S::NAME)
+            .field("qsize", &state.len())
+            .field("maxsize", &self.maxsize())
+            .field("unfinished", &state.unfinished)
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
+struct Put<'a, T, S: Store<T>> {
+    queue: &'a BaseQueue<T, S>,
+    item: Option<T>,
+    key: Option<Key>,
+}
+
+// The item is moved, never pinned.
+impl<T, S: Store<T>> Unpin for Put<'_, T, S> {}
+
+impl<T, S: Store<T>> Future for Put<'_, T, S> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let unit = match coop::poll_proceed(cx) {
+            Poll::Ready(unit) => unit,
+            Poll::Pending => return Poll::Pending,
+        };
+        let queue = this.queue;
+        let mut wakers = WakeList::new();
+        let mut state = queue.lock();
+        let item = this.item.take().expect("Put polled after completion");
+        let result = match this.key {
+            None => match queue.try_put_locked(&mut state, item, &mut wakers) {
+                Ok(()) => Ok(()),
+                Err(TryPutError::Closed(item)) => Err(PutError(item)),
+                Err(TryPutError::Full(item)) => {
+                    this.item = Some(item);
+                    this.key = Some(state.putters.push_back(cx.waker().clone(), Grant::None));
+                    return Poll::Pending;
+                }
+            },
+            Some(key) => {
+                if !state.putters.is_granted(key) {
+                    this.item = Some(item);
+                    state.putters.set_waker(key, cx.waker());
+                    return Poll::Pending;
+                }
+                this.key = None;
+                match state.putters.remove(key) {
+                    Removed::Granted(Grant::Reserved) if !state.closed => {
+                        state.reserved_put -= 1;
+                        state.items.push(item);
+                        BaseQueue::<T, S>::pushed(&mut state, &mut wakers);
+                        Ok(())
+                    }
+                    Removed::Granted(Grant::Reserved) => {
+                        state.reserved_put -= 1;
+                        Err(PutError(item))
+                    }
+                    _ => Err(PutError(item)),
+                }
+            }
+        };
+        drop(state);
+        wakers.wake_all();
+        unit.made_progress();
+        Poll::Ready(result)
+    }
+}
+
+impl<T, S: Store<T>> Drop for Put<'_, T, S> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut wakers = WakeList::new();
+        let mut state = self.queue.lock();
+        if let Removed::Granted(Grant::Reserved) = state.putters.remove(key) {
+            state.reserved_put -= 1;
+            self.queue.slot_freed(&mut state, &mut wakers);
+        }
+        drop(state);
+        wakers.wake_all();
+    }
+}
+
+struct Get<'a, T, S: Store<T>> {
+    queue: &'a BaseQueue<T, S>,
+    key: Option<Key>,
+}
+
+impl<T, S: Store<T>> Future for Get<'_, T, S> {
+    type Output = Result<T, QueueClosed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let unit = match coop::poll_proceed(cx) {
+            Poll::Ready(unit) => unit,
+            Poll::Pending => return Poll::Pending,
+        };
+        let queue = this.queue;
+        let mut wakers = WakeList::new();
+        let mut state = queue.lock();
+        if let Some(key) = this.key {
+            if !state.getters.is_granted(key) {
+                state.getters.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            this.key = None;
+            if let Removed::Granted(Grant::Reserved) = state.getters.remove(key) {
+                // Saturating: an immediate close zeroes the reservations it drops.
+                state.reserved_get = state.reserved_get.saturating_sub(1);
+            }
+        }
+        let result = match queue.try_get_locked(&mut state, &mut wakers) {
+            Ok(item) => Ok(item),
+            Err(TryGetError::Closed) => Err(QueueClosed(())),
+            Err(TryGetError::Empty) => {
+                this.key = Some(state.getters.push_back(cx.waker().clone(), Grant::None));
+                return Poll::Pending;
+            }
+        };
+        drop(state);
+        wakers.wake_all();
+        unit.made_progress();
+        Poll::Ready(result)
+    }
+}
+
+impl<T, S: Store<T>> Drop for Get<'_, T, S> {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else { return };
+        let mut wakers = WakeList::new();
+        let mut state = self.queue.lock();
+        if let Removed::Granted(Grant::Reserved) = state.getters.remove(key) {
+            state.reserved_get = state.reserved_get.saturating_sub(1);
+            // Hand the reserved item to the next getter (step 4).
+            if state.len() > state.reserved_get {
+                if let Some(next) = state.getters.front() {
+                    *state.getters.data_mut(next) = Grant::Reserved;
+                    state.reserved_get += 1;
+                    wakers.push(state.getters.grant(next));
+                }
+            }
+        }
+        drop(state);
+        wakers.wake_all();
+    }
+}
+
+struct Join<'a, T, S: Store<T>> {
+    queue: &'a BaseQueue<T, S>,
+    key: Option<Key>,
+}
+
+impl<T, S: Store<T>> Future for Join<'_, T, S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let unit = match coop::poll_proceed(cx) {
+            Poll::Ready(unit) => unit,
+            Poll::Pending => return Poll::Pending,
+        };
+        let mut state = this.queue.lock();
+        match this.key {
+            None if state.unfinished == 0 => {}
+            None => {
+                this.key = Some(state.joiners.push_back(cx.waker().clone(), ()));
+                return Poll::Pending;
+            }
+            Some(key) if state.joiners.is_granted(key) => {
+                state.joiners.remove(key);
+                this.key = None;
+            }
+            Some(key) => {
+                state.joiners.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+        }
+        unit.made_progress();
+        Poll::Ready(())
+    }
+}
+
+impl<T, S: Store<T>> Drop for Join<'_, T, S> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // A broadcast grant: nothing to hand on.
+            self.queue.lock().joiners.remove(key);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests;
