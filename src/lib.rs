@@ -14,6 +14,7 @@
 //! });
 //! assert_eq!(answer, 42);
 //! ```
+#![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub use magpie_runtime::{
@@ -31,3 +32,8 @@ pub mod task {
 pub mod sync {
     pub use magpie_sync::*;
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -33,6 +33,7 @@
 //! });
 //! assert_eq!(total, 4950);
 //! ```
+#![doc(test(attr(deny(warnings))))]
 #![warn(
     missing_docs,
     missing_debug_implementations,

@@ -42,6 +42,8 @@ mod id;
 mod join;
 pub(crate) mod registry;
 mod spawn;
+#[cfg(all(test, not(loom)))]
+mod tests;
 mod yield_now;
 
 pub use error::JoinError;

@@ -1,0 +1,142 @@
+//! Unit tests of the task system's unsafe paths, small enough for miri: the header borrowed
+//! by the future (rule 1), the handle's header pointer (rule JH1), the worker and driver
+//! thread-local pointers, abort, panic capture and shutdown of parked tasks.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::{Builder, Runtime};
+
+struct CountDrop(Arc<AtomicUsize>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn runtimes() -> Vec<Runtime> {
+    vec![
+        Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        Builder::new_current_thread().build().unwrap(),
+    ]
+}
+
+const N: usize = if cfg!(miri) { 20 } else { 1_000 };
+
+#[test]
+fn spawn_join_and_nested_local_scheduling() {
+    for rt in runtimes() {
+        let sum = rt.block_on(async {
+            // Spawned from a task: exercises the worker's / driver's local schedule path.
+            crate::spawn(async {
+                let hs: Vec<_> = (0..N).map(|i| crate::spawn(async move { i })).collect();
+                let mut s = 0;
+                for h in hs {
+                    crate::yield_now().await;
+                    s += h.await.unwrap();
+                }
+                s
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(sum, N * (N - 1) / 2);
+    }
+}
+
+#[test]
+fn handle_outlives_runtime_and_reads_its_header() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let h = rt.spawn(async { 1 });
+    let id = h.id();
+    drop(rt);
+    // The header is still readable through the handle (rule JH1).
+    assert_eq!(h.id(), id);
+    assert!(h.is_finished() || !h.is_finished());
+    let other = Builder::new_current_thread().build().unwrap();
+    assert!(other.block_on(h).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn abort_and_panic_drop_the_future_once() {
+    for rt in runtimes() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (a, p) = rt.block_on({
+            let drops = drops.clone();
+            async move {
+                let g1 = CountDrop(drops.clone());
+                let pending = crate::spawn(async move {
+                    let _g = g1;
+                    std::future::pending::<()>().await
+                });
+                crate::yield_now().await;
+                pending.abort();
+                let g2 = CountDrop(drops.clone());
+                let panicking = crate::spawn(async move {
+                    let _g = g2;
+                    panic!("unit panic")
+                });
+                (pending.await, panicking.await)
+            }
+        });
+        assert!(a.unwrap_err().is_cancelled());
+        assert!(p.unwrap_err().is_panic());
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+}
+
+#[test]
+fn shutdown_drops_parked_and_queued_tasks() {
+    for rt in runtimes() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let mut kept = Vec::new();
+        for i in 0..10 {
+            let g = CountDrop(drops.clone());
+            let h = rt.spawn(async move {
+                let _g = g;
+                if i % 2 == 0 {
+                    std::future::pending::<()>().await
+                }
+            });
+            if i % 3 == 0 {
+                drop(h);
+            } else {
+                kept.push(h);
+            }
+        }
+        drop(rt);
+        assert_eq!(drops.load(Ordering::SeqCst), 10);
+        drop(kept);
+    }
+}
+
+#[test]
+fn wakes_from_another_thread() {
+    for rt in runtimes() {
+        let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waker_thread = std::thread::spawn({
+            let flag = flag.clone();
+            move || {
+                let w = rx.recv().unwrap();
+                flag.store(true, Ordering::SeqCst);
+                w.wake();
+            }
+        });
+        let f2 = flag.clone();
+        rt.block_on(async move {
+            crate::spawn(std::future::poll_fn(move |cx| {
+                if f2.load(Ordering::SeqCst) {
+                    std::task::Poll::Ready(())
+                } else {
+                    let _ = tx.send(cx.waker().clone());
+                    std::task::Poll::Pending
+                }
+            }))
+            .await
+            .unwrap()
+        });
+        waker_thread.join().unwrap();
+    }
+}
