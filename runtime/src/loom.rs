@@ -100,6 +100,7 @@ mod imp {
             }
             *token = false;
         }
+        #[allow(dead_code)]
         pub(crate) fn park_timeout(&self, _timeout: std::time::Duration) {
             // loom has no time: a timed park is modelled as an untimed one that may also
             // return spuriously, which every caller must already tolerate.

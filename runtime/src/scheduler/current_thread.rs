@@ -129,7 +129,7 @@ impl Shared {
     }
 
     /// Runs `future` to completion on this thread, driving the scheduler when it can.
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         let mut future = pin!(future);
         let thread_waker = ThreadWaker::current();
         loop {
@@ -154,12 +154,12 @@ impl Shared {
     }
 
     fn drive<F: Future>(
-        self: &Arc<Self>,
+        &self,
         core: Box<Core>,
         mut future: std::pin::Pin<&mut F>,
     ) -> F::Output {
         struct Release<'a> {
-            shared: &'a Arc<Shared>,
+            shared: &'a Shared,
             driving: &'a Driving,
         }
         impl Drop for Release<'_> {
@@ -172,7 +172,7 @@ impl Shared {
         }
 
         let driving = Driving {
-            shared: Arc::as_ptr(self),
+            shared: self,
             core: RefCell::new(Some(core)),
         };
         DRIVING.with(|d| d.set(&driving));
