@@ -39,7 +39,10 @@ fn main() -> std::io::Result<()> {
     });
     let parallel_time = t.elapsed();
 
-    assert_eq!(serial, parallel, "the parallel sum must equal the serial one");
+    assert_eq!(
+        serial, parallel,
+        "the parallel sum must equal the serial one"
+    );
     let metrics = rt.handle().metrics();
     println!("sum = {parallel}");
     println!(
