@@ -153,11 +153,7 @@ impl Shared {
         }
     }
 
-    fn drive<F: Future>(
-        &self,
-        core: Box<Core>,
-        mut future: std::pin::Pin<&mut F>,
-    ) -> F::Output {
+    fn drive<F: Future>(&self, core: Box<Core>, mut future: std::pin::Pin<&mut F>) -> F::Output {
         struct Release<'a> {
             shared: &'a Shared,
             driving: &'a Driving,

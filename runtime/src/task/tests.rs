@@ -17,7 +17,10 @@ impl Drop for CountDrop {
 
 fn runtimes() -> Vec<Runtime> {
     vec![
-        Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
         Builder::new_current_thread().build().unwrap(),
     ]
 }
