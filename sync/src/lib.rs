@@ -55,6 +55,8 @@ mod rwlock;
 mod semaphore;
 mod wait_list;
 
+#[cfg(all(test, loom))]
+mod loom_models;
 #[cfg(all(test, not(loom)))]
 mod test_util;
 

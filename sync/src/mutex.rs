@@ -14,7 +14,9 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
-use crate::loom::{Arc, UnsafeCell};
+use std::sync::Arc;
+
+use crate::loom::UnsafeCell;
 use crate::raw_semaphore::{Acquire, RawSemaphore};
 
 /// An async mutual-exclusion lock protecting a `T`: asyncio's `Lock`.

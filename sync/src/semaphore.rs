@@ -7,8 +7,8 @@
 use core::fmt;
 
 use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::Arc;
 use crate::raw_semaphore::{Acquire, RawSemaphore, TryAcquire, MAX_PERMITS};
+use std::sync::Arc;
 
 /// A counting semaphore: asyncio's `Semaphore`.
 ///

@@ -134,7 +134,7 @@ impl<T> WaitList<T> {
     }
 
     /// The queued waiter after `key` in arrival order.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn next_queued(&self, key: Key) -> Option<Key> {
         match self.slots[key].state {
             SlotState::Queued { .. } => {

@@ -1,0 +1,243 @@
+//! Loom models of the waiter protocols: every test here is named `loom_*` and runs with
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p magpie-sync --release loom
+//! ```
+//!
+//! A lost wake-up shows up as a loom deadlock (every thread parked), a lost permit or item
+//! as a failed conservation assertion.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use loom::future::block_on;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+use crate::{oneshot, Condition, Event, Mutex, Notify, Queue, Semaphore};
+
+/// Polls once with a waker that does nothing (the future is dropped afterwards).
+fn poll_once<F: Future>(fut: &mut Pin<Box<F>>) -> Poll<F::Output> {
+    fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn loom_mutex_mutual_exclusion() {
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let ts: Vec<_> = (0..2)
+            .map(|_| {
+                let (m, hits) = (m.clone(), hits.clone());
+                thread::spawn(move || {
+                    block_on(async {
+                        let mut g = m.lock().await;
+                        // A non-atomic read-modify-write, visible to loom through `hits`.
+                        let seen = hits.load(Ordering::Relaxed);
+                        hits.store(seen + 1, Ordering::Relaxed);
+                        *g += 1;
+                    })
+                })
+            })
+            .collect();
+        for t in ts {
+            t.join().unwrap();
+        }
+        assert_eq!(hits.load(Ordering::Relaxed), 2);
+        assert_eq!(*m.try_lock().unwrap(), 2);
+    });
+}
+
+#[test]
+fn loom_mutex_cancel_after_grant() {
+    loom::model(|| {
+        let m = Arc::new(Mutex::new(0usize));
+        let held = m.try_lock().unwrap();
+        let mut cancelled = Box::pin(m.lock());
+        assert!(poll_once(&mut cancelled).is_pending());
+        let m2 = m.clone();
+        let t = thread::spawn(move || block_on(async { *m2.lock().await += 1 }));
+        drop(held); // may grant `cancelled`, which must pass the lock on
+        drop(cancelled);
+        t.join().unwrap();
+        assert_eq!(*m.try_lock().unwrap(), 1);
+    });
+}
+
+#[test]
+fn loom_semaphore_cancel_after_grant() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap();
+        held.forget();
+        let mut cancelled = Box::pin(sem.acquire());
+        assert!(poll_once(&mut cancelled).is_pending());
+        let s2 = sem.clone();
+        let t = thread::spawn(move || block_on(async { drop(s2.acquire().await.unwrap()) }));
+        let s3 = sem.clone();
+        let releaser = thread::spawn(move || s3.release());
+        drop(cancelled);
+        t.join().unwrap();
+        releaser.join().unwrap();
+        assert_eq!(sem.available_permits(), 1, "the permit was conserved");
+    });
+}
+
+#[test]
+fn loom_semaphore_many_permits() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let ts: Vec<_> = [2, 1]
+            .into_iter()
+            .map(|n| {
+                let sem = sem.clone();
+                thread::spawn(move || {
+                    block_on(async {
+                        let p = sem.acquire_many(n).await.unwrap();
+                        assert_eq!(p.num_permits(), n);
+                    })
+                })
+            })
+            .collect();
+        for t in ts {
+            t.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 2);
+        assert!(
+            sem.try_acquire_many(2).is_ok(),
+            "no QUEUED flag left behind"
+        );
+    });
+}
+
+#[test]
+fn loom_condition_notify_vs_cancel() {
+    loom::model(|| {
+        let state = Arc::new((Mutex::new(false), Condition::new()));
+        // `a` queues first, then is cancelled while the notifier runs.
+        let mut a = Box::pin(state.1.wait(state.0.try_lock().unwrap()));
+        assert!(poll_once(&mut a).is_pending());
+        let s = state.clone();
+        let b = thread::spawn(move || {
+            block_on(async {
+                let (m, cond) = &*s;
+                drop(cond.wait_for(m.lock().await, |ready| *ready).await);
+            })
+        });
+        let s = state.clone();
+        let notifier = thread::spawn(move || {
+            block_on(async {
+                *s.0.lock().await = true;
+                s.1.notify(1);
+            })
+        });
+        drop(a);
+        // If `a` was notified and its notification were lost, `b` would sleep forever.
+        b.join().unwrap();
+        notifier.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_notify_one_is_never_lost() {
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let mut cancelled = Box::pin(n.notified());
+        assert!(poll_once(&mut cancelled).is_pending());
+        let n2 = n.clone();
+        let waiter = thread::spawn(move || block_on(n2.notified()));
+        let n3 = n.clone();
+        let notifier = thread::spawn(move || n3.notify_one());
+        drop(cancelled);
+        waiter.join().unwrap();
+        notifier.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_event_set_vs_wait() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let e2 = e.clone();
+        let t = thread::spawn(move || block_on(e2.wait()));
+        e.set();
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_queue_put_get_close() {
+    loom::model(|| {
+        let q = Arc::new(Queue::bounded(1));
+        let q2 = q.clone();
+        let producer = thread::spawn(move || {
+            block_on(async {
+                q2.put(1).await.unwrap();
+                q2.put(2).await.unwrap();
+                q2.close();
+            })
+        });
+        let got = block_on(async {
+            let mut got = Vec::new();
+            while let Ok(v) = q.get().await {
+                got.push(v);
+            }
+            got
+        });
+        producer.join().unwrap();
+        assert_eq!(
+            got,
+            [1, 2],
+            "every item delivered once, in order, before the close"
+        );
+    });
+}
+
+#[test]
+fn loom_queue_get_cancel_after_grant() {
+    loom::model(|| {
+        let q = Arc::new(Queue::unbounded());
+        let mut cancelled = Box::pin(q.get());
+        assert!(poll_once(&mut cancelled).is_pending());
+        let q2 = q.clone();
+        let consumer = thread::spawn(move || block_on(q2.get()).unwrap());
+        let q3 = q.clone();
+        let producer = thread::spawn(move || q3.put_nowait(5).unwrap());
+        drop(cancelled);
+        assert_eq!(consumer.join().unwrap(), 5);
+        producer.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_oneshot_send_and_drop() {
+    loom::model(|| {
+        let (tx, rx) = oneshot::channel();
+        let t = thread::spawn(move || tx.set_result(7).unwrap());
+        assert_eq!(block_on(rx), Ok(7));
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let t = thread::spawn(move || drop(tx));
+        assert!(block_on(rx).is_err());
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let (tx, rx) = oneshot::channel::<Arc<()>>();
+        let value = Arc::new(());
+        let v2 = value.clone();
+        let t = thread::spawn(move || {
+            let _ = tx.set_result(v2);
+        });
+        drop(rx);
+        t.join().unwrap();
+        assert_eq!(
+            Arc::strong_count(&value),
+            1,
+            "an unread value is dropped exactly once"
+        );
+    });
+}
