@@ -85,10 +85,9 @@ pub fn probe(runtime: &str, threads: usize) -> MemoryProbe {
                     })
                 })
                 .collect();
+            drop(handles); // detached: the runtime's task list keeps them
             wait_for(&started, IDLE_TASKS);
-            let m = finish(before);
-            drop(handles);
-            m
+            finish(before)
         }
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -107,10 +106,9 @@ pub fn probe(runtime: &str, threads: usize) -> MemoryProbe {
                     })
                 })
                 .collect();
+            drop(handles); // detached: the runtime's task list keeps them
             wait_for(&started, IDLE_TASKS);
-            let m = finish(before);
-            drop(handles);
-            m
+            finish(before)
         }
         "smol" => {
             let rt = crate::adapters::smol::new(threads);
@@ -127,12 +125,10 @@ pub fn probe(runtime: &str, threads: usize) -> MemoryProbe {
                     })
                 })
                 .collect();
+            // Detached: each parked task is kept by its own listener's registration.
+            handles.into_iter().for_each(|h| h.detach());
             wait_for(&started, IDLE_TASKS);
-            let m = finish(before);
-            for h in handles {
-                h.detach();
-            }
-            m
+            finish(before)
         }
         other => panic!("unknown runtime {other:?}: expected magpie, tokio or smol"),
     }
