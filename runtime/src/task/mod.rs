@@ -1,7 +1,7 @@
 //! Tasks: one allocation each, built on `async-task`.
 //!
-//! A magpie task is an `async_task` task whose metadata is a [`Header`] and whose future is
-//! a [`TaskFuture`](future::TaskFuture) wrapping the user's future. The wrapper catches
+//! A magpie task is an `async_task` task whose metadata is a `Header` and whose future is
+//! a `TaskFuture` wrapping the user's future. The wrapper catches
 //! panics at the task boundary, honours `abort()`, and turns the outcome into
 //! `Result<T, JoinError>`; [`JoinHandle`] awaits that.
 //!
@@ -15,7 +15,7 @@
 //!    `&Header` borrowed by the future stays valid for the future's whole life. This is what
 //!    `Builder::spawn_unchecked`'s lifetime `'a` expresses, and why the wrapper may hold it.
 //! 2. **The registry holds one waker per live task.** Between spawn and the drop of its
-//!    future, every task has exactly one entry in its runtime's [`OwnedTasks`] (a `Waker`,
+//!    future, every task has exactly one entry in its runtime's `OwnedTasks` (a `Waker`,
 //!    which is a counted reference, so the allocation cannot be freed while listed). The
 //!    entry's key is in `Header::key`; both change only under the shard's lock. The entry is
 //!    removed by the future's drop, whatever ended it. That is how shutdown reaches tasks
