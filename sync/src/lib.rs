@@ -21,11 +21,15 @@
 //!
 //! # Fairness and cancellation
 //!
-//! Every waiter waits in a FIFO queue ([`wait_list`](crate) internally) and is served in
-//! arrival order. A waiting future dropped before it was granted leaves no trace; one
-//! dropped after it was granted (woken with permits, a notification or a reserved item)
-//! hands the grant to the next waiter or back to the primitive: nothing is lost, and no
-//! waiter is woken twice for one grant. The protocols are written up in each module.
+//! Every waiter waits in a FIFO queue (a slab of waiter slots linked by index, under a
+//! short lock; see `src/wait_list.rs`) and is served in arrival order. `Mutex`, `RwLock`,
+//! the semaphores, `Event`, `Notify` and `Condition` keep an atomic beside it, so their
+//! uncontended paths take no lock; the queues take their short lock once per operation.
+//!
+//! A waiting future dropped before it was granted leaves no trace; one dropped after it
+//! was granted (woken with permits, a notification or a reserved item) hands the grant to
+//! the next waiter or back to the primitive: nothing is lost, and no waiter is woken twice
+//! for one grant. The protocols are written up in each module and model-checked with loom.
 //!
 //! # Cooperative budget
 //!
@@ -55,6 +59,8 @@ mod rwlock;
 mod semaphore;
 mod wait_list;
 
+#[cfg(all(test, not(loom)))]
+mod coop_tests;
 #[cfg(all(test, loom))]
 mod loom_models;
 #[cfg(all(test, not(loom)))]

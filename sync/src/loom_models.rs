@@ -241,3 +241,29 @@ fn loom_oneshot_send_and_drop() {
         );
     });
 }
+
+#[test]
+fn loom_rwlock_writer_and_readers() {
+    loom::model(|| {
+        let lock = Arc::new(crate::RwLock::new(0usize));
+        let l2 = lock.clone();
+        let writer = thread::spawn(move || block_on(async { *l2.write().await += 1 }));
+        let l3 = lock.clone();
+        let reader = thread::spawn(move || block_on(async { *l3.read().await }));
+        let seen = reader.join().unwrap();
+        writer.join().unwrap();
+        assert!(seen <= 1);
+        assert_eq!(*lock.try_write().unwrap(), 1, "all permits came back");
+    });
+}
+
+#[test]
+fn loom_barrier_one_leader() {
+    loom::model(|| {
+        let b = Arc::new(crate::Barrier::new(2));
+        let b2 = b.clone();
+        let t = thread::spawn(move || block_on(b2.wait()).unwrap().is_leader());
+        let mine = block_on(b.wait()).unwrap().is_leader();
+        assert!(mine != t.join().unwrap(), "exactly one leader");
+    });
+}

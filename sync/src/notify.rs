@@ -374,6 +374,19 @@ mod tests {
     }
 
     #[test]
+    fn wake_from_another_thread() {
+        use crate::test_util::{block_on, scaled};
+        use std::sync::Arc;
+        for _ in 0..scaled(500) {
+            let n = Arc::new(Notify::new());
+            let n2 = n.clone();
+            let t = std::thread::spawn(move || block_on(n2.notified()));
+            n.notify_one();
+            t.join().unwrap();
+        }
+    }
+
+    #[test]
     fn notify_waiters_wakes_all_and_created_futures() {
         let n = Notify::new();
         let mut a = Polled::new(n.notified());

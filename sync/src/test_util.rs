@@ -12,6 +12,12 @@ pub(crate) use crate::block_on::block_on;
 #[derive(Default)]
 pub(crate) struct WakeCounter(AtomicUsize);
 
+impl WakeCounter {
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 impl Wake for WakeCounter {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, Ordering::SeqCst);
@@ -75,7 +81,7 @@ pub(crate) fn now<F: Future>(fut: F) -> Option<F::Output> {
 /// Shrinks stress sizes under miri.
 pub(crate) fn scaled(n: usize) -> usize {
     if cfg!(miri) {
-        (n / 500).max(4)
+        (n / 100).max(4)
     } else {
         n
     }
