@@ -81,7 +81,7 @@ pub(crate) fn now<F: Future>(fut: F) -> Option<F::Output> {
 /// Shrinks stress sizes under miri.
 pub(crate) fn scaled(n: usize) -> usize {
     if cfg!(miri) {
-        (n / 100).max(4)
+        (n / 200).max(4)
     } else {
         n
     }
