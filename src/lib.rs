@@ -22,6 +22,12 @@ pub use magpie_runtime::{
     RuntimeMetrics, TaskId, TryCurrentError, WorkerMetrics,
 };
 
+pub use magpie_combinators::{
+    as_completed, gather, gather_outcomes, race, select, shield, try_gather, AsCompleted,
+    ChildHandle, Either, Gather, GatherOutcomes, GroupError, GroupHandle, GroupJoin, Shield,
+    SpawnRefused, TaskGroup, TryGather,
+};
+
 /// Tasks: spawning with options, ids, the cooperative budget.
 pub mod task {
     pub use magpie_runtime::task::*;
