@@ -394,9 +394,9 @@ fn a_joined_group_refuses_children() {
     }
 }
 
-/// An inner group fails; the outer child turns that into its own failure, which cancels
-/// the outer siblings; every grandchild is gone once the outer join returns... or promptly
-/// after, for grandchildren of a child that was itself aborted.
+/// An inner group fails; the outer child turns that into its own failure, which aborts the
+/// outer sibling that was running a group of its own. The outer join returns only once the
+/// grandchildren of that aborted sibling are gone too.
 #[test]
 fn nested_groups() {
     within(30, "nested_groups", || {
@@ -406,7 +406,7 @@ fn nested_groups() {
             rt.block_on(async {
                 let outer = TaskGroup::<String>::new();
                 // Outer child A: an inner group whose children wait forever; it is
-                // cancelled when B fails.
+                // aborted when B fails.
                 let (d, s) = (drops.clone(), started.clone());
                 outer.spawn(async move {
                     let inner = TaskGroup::<String>::new();
@@ -424,6 +424,7 @@ fn nested_groups() {
                     inner.spawn(async { Err::<(), _>("inner failure".to_string()) });
                     let err = inner.join().await.unwrap_err();
                     // The inner join already guaranteed its children are gone.
+                    assert_eq!(d.count(), 1);
                     Err::<(), _>(format!("B: {err}"))
                 });
                 let err = outer.join().await.unwrap_err();
@@ -432,10 +433,93 @@ fn nested_groups() {
                     ["B: a task group child failed: inner failure"],
                     "{name}"
                 );
-                // A's inner group was dropped with A, which aborted its four children.
-                until(|| drops.count() == 5).await;
+                // A's inner group was dropped with A, which aborted its four children; the
+                // outer join waited for them.
+                assert_eq!(
+                    drops.count(),
+                    5,
+                    "{name}: no grandchild outlived the outer join"
+                );
             });
-            assert_eq!(drops.count(), 5, "{name}");
+        }
+    });
+}
+
+/// Three levels; the outermost group is dropped (not joined) while every level is busy.
+/// Its drop cannot wait, but every descendant goes promptly.
+#[test]
+fn dropping_an_outer_group_reaches_every_level() {
+    within(30, "nested_drop", || {
+        for (name, rt) in flavors() {
+            let drops = DropCounter::default();
+            let started = Arc::new(AtomicUsize::new(0));
+            rt.block_on(async {
+                let outer = TaskGroup::<()>::new();
+                for _ in 0..2 {
+                    let (d, s) = (drops.clone(), started.clone());
+                    outer.spawn(async move {
+                        let middle = TaskGroup::<()>::new();
+                        for _ in 0..2 {
+                            let (d, s) = (d.clone(), s.clone());
+                            middle.spawn(async move {
+                                let inner = TaskGroup::<()>::new();
+                                for _ in 0..2 {
+                                    inner.spawn(stuck_child(&d, &s));
+                                }
+                                inner.join().await.map_err(|_| ())
+                            });
+                        }
+                        middle.join().await.map_err(|_| ())
+                    });
+                }
+                until(|| started.load(Ordering::SeqCst) == 8).await;
+                drop(outer);
+                until(|| drops.count() == 8).await;
+            });
+            assert_eq!(drops.count(), 8, "{name}");
+        }
+    });
+}
+
+/// A group created inside a child but moved out to another task still belongs to the
+/// outer group: the outer join waits for it.
+#[test]
+fn a_nested_group_keeps_the_outer_join_waiting_until_it_is_done() {
+    within(30, "nested_hold", || {
+        for (name, rt) in flavors() {
+            let finished = Arc::new(AtomicUsize::new(0));
+            rt.block_on(async {
+                let outer = TaskGroup::<()>::new();
+                let go = Signal::new();
+                let (f, g) = (finished.clone(), go.clone());
+                outer.spawn(async move {
+                    let inner = TaskGroup::<()>::new();
+                    let f2 = f.clone();
+                    inner.spawn(async move {
+                        g.wait().await;
+                        f2.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    });
+                    // Hand the inner group to a detached task and return at once.
+                    drop(magpie::spawn(async move { inner.join().await }));
+                    Ok(())
+                });
+                let (f, g) = (finished.clone(), go.clone());
+                let joiner = magpie::spawn(async move {
+                    outer.join().await.unwrap();
+                    // The inner group's child had finished before the outer join returned.
+                    f.load(Ordering::SeqCst)
+                });
+                for _ in 0..50 {
+                    magpie::yield_now().await;
+                }
+                assert!(
+                    !joiner.is_finished(),
+                    "{name}: the outer join waits for the nested group"
+                );
+                g.set();
+                assert_eq!(joiner.await.unwrap(), 1, "{name}");
+            });
         }
     });
 }

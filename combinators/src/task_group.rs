@@ -20,8 +20,24 @@
 //! - G4. No lock is held while a task is spawned, aborted or woken, nor while a handle is
 //!   dropped: a runtime that has shut down drops a task's future on the spot, and that runs
 //!   a guard, which takes the lock.
+//!
+//! # Nesting
+//!
+//! While a child's future is being polled, its group is this thread's *current group*
+//! (a thread-local the child's wrapper moves its `Arc` into and back out of around the
+//! poll, so it costs no reference counting). A `TaskGroup` created then is nested in it:
+//!
+//! - N1. Creating it takes a *hold* on the parent (`holds += 1`), and the parent's `join`
+//!   waits for `live + holds == 0`, not just `live == 0`.
+//! - N2. The nested group gives its hold back once its owner is gone (the `TaskGroup` was
+//!   dropped, which `join` also does) *and* it has no live child nor hold of its own left.
+//!
+//! So when a child that ran a group of its own is aborted, the outer `join` still waits
+//! for that inner group's children, which the inner group's drop aborted, to be dropped:
+//! no descendant outlives the outermost `join`.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -56,6 +72,12 @@ struct State<E> {
     phase: Phase,
     /// Children not yet ended (rule G1).
     live: usize,
+    /// Groups nested in this one that have not finished (rule N1).
+    holds: usize,
+    /// The group this one is nested in, until the hold on it is given back (rule N2).
+    parent: Option<Arc<dyn Hold>>,
+    /// Whether the `TaskGroup` itself has been dropped (or joined).
+    owner_gone: bool,
     /// The handle of every live child, by key; `None` until `spawn` has stored it.
     children: HashMap<u64, Option<JoinHandle<()>>>,
     next_key: u64,
@@ -66,6 +88,61 @@ struct State<E> {
 
 struct Inner<E> {
     state: Mutex<State<E>>,
+}
+
+/// What to do once the lock is released: wake the joiner, give back a parent hold.
+type Settled = (Option<Waker>, Option<Arc<dyn Hold>>);
+
+impl<E> State<E> {
+    /// After `live`, `holds` or `owner_gone` changed: who to wake (the joiner, once nothing
+    /// is left) and which parent hold to give back (rule N2). Act on it after unlocking.
+    fn settle(&mut self) -> Settled {
+        if self.live + self.holds > 0 {
+            return (None, None);
+        }
+        let parent = if self.owner_gone {
+            self.parent.take()
+        } else {
+            None
+        };
+        (self.joiner.take(), parent)
+    }
+}
+
+/// Wakes and releases what [`State::settle`] returned, outside the lock (rule G4).
+fn wake_and_release((joiner, parent): Settled) {
+    if let Some(waker) = joiner {
+        waker.wake();
+    }
+    if let Some(parent) = parent {
+        parent.release();
+    }
+}
+
+/// A group as the groups nested in it see it (rules N1, N2).
+trait Hold: Send + Sync {
+    fn acquire(&self);
+    fn release(&self);
+}
+
+impl<E: Send> Hold for Inner<E> {
+    fn acquire(&self) {
+        self.lock().holds += 1;
+    }
+
+    fn release(&self) {
+        let settled = {
+            let mut state = self.lock();
+            state.holds -= 1;
+            state.settle()
+        };
+        wake_and_release(settled);
+    }
+}
+
+thread_local! {
+    /// The group whose child is being polled on this thread, if any (see "Nesting").
+    static CURRENT_GROUP: Cell<Option<Arc<dyn Hold>>> = const { Cell::new(None) };
 }
 
 impl<E> Inner<E> {
@@ -128,6 +205,7 @@ impl<E: Send + 'static> Inner<E> {
                 key,
             },
         };
+        let mut current: Option<Arc<dyn Hold>> = Some(self.clone());
         let handle = runtime.spawn(async move {
             // Bound whole so the block captures `child` whole: dropped before its first
             // poll, `Child`'s field order drops the future before the guard. Once running,
@@ -136,13 +214,17 @@ impl<E: Send + 'static> Inner<E> {
             let child = child;
             let outcome = {
                 let mut future = pin!(child.future);
-                poll_fn(
-                    |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+                poll_fn(|cx| {
+                    // This group is the thread's current group during the poll (Nesting).
+                    let outer = CURRENT_GROUP.replace(current.take());
+                    let poll = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx)));
+                    current = CURRENT_GROUP.replace(outer);
+                    match poll {
                         Ok(Poll::Pending) => Poll::Pending,
                         Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
                         Err(payload) => Poll::Ready(Err(payload)),
-                    },
-                )
+                    }
+                })
                 .await
             };
             match outcome {
@@ -192,16 +274,10 @@ impl<E> Drop for ChildGuard<E> {
         let mut state = self.group.lock();
         let handle = state.children.remove(&self.key);
         state.live -= 1;
-        let joiner = if state.live == 0 {
-            state.joiner.take()
-        } else {
-            None
-        };
+        let settled = state.settle();
         drop(state);
         drop(handle);
-        if let Some(waker) = joiner {
-            waker.wake();
-        }
+        wake_and_release(settled);
     }
 }
 
@@ -222,6 +298,13 @@ impl<E> Drop for ChildGuard<E> {
 /// spawn; since `Drop` cannot wait, each child's future is dropped at its next scheduling
 /// point: at once if it is idle, or as soon as the poll it is in returns, on whatever
 /// worker is running it.
+///
+/// **Groups nest.** A group created while one of this group's children is being polled (in
+/// that child's task) is nested in this group: this group's `join` also waits until the
+/// nested group has been dropped or joined and every one of *its* children is gone. So when
+/// a failure aborts a child that was running a group, the outer `join` returns only after
+/// the grandchildren (aborted by the inner group's drop) are gone too. A nested group kept
+/// alive forever, say in a `static`, therefore keeps the outer `join` waiting.
 ///
 /// # Examples
 ///
@@ -257,11 +340,24 @@ impl<E> TaskGroup<E> {
     /// assert_eq!(tg.len(), 0);
     /// ```
     pub fn new() -> Self {
+        // Nested in the group whose child is being polled here, if any (rule N1).
+        let parent = CURRENT_GROUP.with(|current| {
+            let parent = current.take();
+            let ours = parent.clone();
+            current.set(parent);
+            ours
+        });
+        if let Some(parent) = &parent {
+            parent.acquire();
+        }
         TaskGroup {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     phase: Phase::Open,
                     live: 0,
+                    holds: 0,
+                    parent,
+                    owner_gone: false,
                     children: HashMap::new(),
                     next_key: 0,
                     errors: Vec::new(),
@@ -476,6 +572,12 @@ impl<E> Drop for TaskGroup<E> {
     /// child's future is dropped at its next scheduling point.
     fn drop(&mut self) {
         self.inner.stop(Phase::Cancelled);
+        let settled = {
+            let mut state = self.inner.lock();
+            state.owner_gone = true;
+            state.settle()
+        };
+        wake_and_release(settled);
     }
 }
 
@@ -489,6 +591,7 @@ fn debug_state<E>(inner: &Inner<E>, mut d: fmt::DebugStruct<'_, '_>) -> fmt::Res
     let state = inner.lock();
     d.field("phase", &state.phase)
         .field("live", &state.live)
+        .field("nested", &state.holds)
         .field("errors", &state.errors.len())
         .field("panics", &state.panics.len())
         .finish()
@@ -652,14 +755,15 @@ impl<E> Future for GroupJoin<E> {
             .as_ref()
             .expect("GroupJoin polled after completion");
         let mut state = group.inner.lock();
-        if state.live > 0 {
+        if state.live + state.holds > 0 {
             match &mut state.joiner {
                 Some(w) if w.will_wake(cx.waker()) => {}
                 slot => *slot = Some(cx.waker().clone()),
             }
             return Poll::Pending;
         }
-        // Rule G3: every child has ended; close the group in the same critical section.
+        // Rule G3: every child (and nested group) has ended; close the group in the same
+        // critical section.
         if state.phase == Phase::Open {
             state.phase = Phase::Closed;
         }
