@@ -18,8 +18,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub use magpie_runtime::{
-    block_on, spawn, yield_now, Builder, EnterGuard, Handle, JoinError, JoinHandle, Runtime,
-    RuntimeMetrics, TaskId, TryCurrentError, WorkerMetrics,
+    block_on, spawn, spawn_blocking, yield_now, Builder, EnterGuard, Handle, JoinError, JoinHandle,
+    Runtime, RuntimeMetrics, TaskId, TryCurrentError, WorkerMetrics,
 };
 
 pub use magpie_combinators::{
@@ -31,6 +31,22 @@ pub use magpie_combinators::{
 /// Tasks: spawning with options, ids, the cooperative budget.
 pub mod task {
     pub use magpie_runtime::task::*;
+}
+
+/// Time: `sleep`, `sleep_until`, `interval`, `timeout` (asyncio's `wait_for`), `timeout_at`.
+pub mod time {
+    pub use magpie_runtime::time::*;
+}
+
+/// Networking: `TcpListener`, `TcpStream`, `UdpSocket`, and Unix-domain sockets.
+pub mod net {
+    pub use magpie_runtime::net::*;
+}
+
+/// Asynchronous I/O: the `futures-io` traits, `AsyncReadExt`/`AsyncWriteExt`, `copy`, and
+/// `Async<T>` for any file descriptor.
+pub mod io {
+    pub use magpie_runtime::io::*;
 }
 
 /// Thread-safe, cancellation-safe coordination primitives (asyncio's Lock, Event,

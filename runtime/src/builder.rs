@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc as StdArc;
+use std::time::Duration;
 
 use crate::runtime::{Flavor, Runtime};
 use crate::scheduler::multi_thread::MAX_WORKERS;
@@ -19,6 +20,8 @@ pub(crate) struct Config {
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub struct Builder {
     on_thread_stop: Option<Callback>,
     global_queue_interval: Option<u32>,
     event_interval: u32,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
 }
 
 /// Smallest stack a worker may be given: below this even the run loop overflows.
@@ -64,6 +69,8 @@ impl Builder {
             on_thread_stop: None,
             global_queue_interval: None,
             event_interval: 61,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
         }
     }
 
@@ -117,9 +124,35 @@ impl Builder {
     }
 
     /// How many tasks a worker runs between looks at outside events (the main future of
-    /// `block_on`, and I/O and timers once the driver is in; default 61). `build()` fails on 0.
+    /// `block_on`, I/O readiness and due timers) while it has work; default 61. An idle
+    /// worker waits for those events instead. `build()` fails on 0.
     pub fn event_interval(&mut self, ticks: u32) -> &mut Builder {
         self.event_interval = ticks;
+        self
+    }
+
+    /// The most threads the [`spawn_blocking`](crate::spawn_blocking) pool may run at once
+    /// (default 512). Closures beyond that wait for a free thread. `build()` fails on 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .max_blocking_threads(2)
+    ///     .build()
+    ///     .unwrap();
+    /// let v = rt.block_on(async { magpie_runtime::spawn_blocking(|| 5).await.unwrap() });
+    /// assert_eq!(v, 5);
+    /// ```
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits (default 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.thread_keep_alive = keep_alive;
         self
     }
 
@@ -128,8 +161,8 @@ impl Builder {
     /// # Errors
     ///
     /// `io::ErrorKind::InvalidInput`, naming the setting, for impossible settings
-    /// (`worker_threads(0)`, a zero interval, a stack under 64 KiB); the OS's error if a
-    /// worker thread cannot be started.
+    /// (`worker_threads(0)`, a zero interval, `max_blocking_threads(0)`, a stack under
+    /// 64 KiB); the OS's error if the I/O driver or a worker thread cannot be started.
     ///
     /// # Examples
     ///
@@ -165,6 +198,9 @@ impl Builder {
         if self.event_interval == 0 {
             return invalid("event_interval must be at least 1 (got 0)".into());
         }
+        if self.max_blocking_threads == 0 {
+            return invalid("max_blocking_threads must be at least 1 (got 0)".into());
+        }
         if let Some(size) = self.thread_stack_size {
             if size < MIN_STACK {
                 return invalid(format!(
@@ -180,6 +216,8 @@ impl Builder {
             on_thread_stop: self.on_thread_stop.clone(),
             global_queue_interval,
             event_interval: self.event_interval,
+            max_blocking_threads: self.max_blocking_threads,
+            thread_keep_alive: self.thread_keep_alive,
         };
         let flavor = match self.kind {
             Kind::MultiThread => Flavor::MultiThread,
@@ -198,6 +236,8 @@ impl fmt::Debug for Builder {
             .field("thread_stack_size", &self.thread_stack_size)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
             .finish_non_exhaustive()
     }
 }

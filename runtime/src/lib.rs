@@ -40,14 +40,20 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+mod blocking;
 mod builder;
+pub(crate) mod driver;
+pub mod io;
 pub(crate) mod loom;
 mod metrics;
+pub mod net;
 mod park;
 mod runtime;
 mod scheduler;
 pub mod task;
+pub mod time;
 
+pub use blocking::spawn_blocking;
 pub use builder::Builder;
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 pub use runtime::{block_on, EnterGuard, Handle, Runtime, TryCurrentError};

@@ -75,7 +75,7 @@ impl Runtime {
             }
             Flavor::CurrentThread => Ok(Runtime {
                 handle: Handle::from_scheduler(Scheduler::CurrentThread(
-                    current_thread::Shared::new(config),
+                    current_thread::Shared::new(config)?,
                 )),
                 inner: Inner::CurrentThread,
                 is_shut_down: false,
@@ -110,9 +110,11 @@ impl Runtime {
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for worker threads to finish the
-    /// task poll they are in; threads still busy after that are detached (they exit once
-    /// that poll returns). Every task not running at that moment is dropped before this
-    /// returns.
+    /// task poll they are in and for running [`spawn_blocking`](crate::spawn_blocking)
+    /// closures; threads still busy after that are detached (they exit once that poll or
+    /// closure returns). Every task not running at that moment is dropped before this
+    /// returns, blocking closures not yet started are cancelled, and I/O objects still
+    /// registered fail from then on.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
@@ -126,7 +128,7 @@ impl Runtime {
         match &self.inner {
             Inner::MultiThread(rt) => rt.shutdown(timeout),
             Inner::CurrentThread => match &self.handle.scheduler {
-                Scheduler::CurrentThread(shared) => shared.shutdown(),
+                Scheduler::CurrentThread(shared) => shared.shutdown(timeout),
                 Scheduler::MultiThread(_) => unreachable!(),
             },
         }
@@ -238,6 +240,48 @@ impl Handle {
             Scheduler::CurrentThread(shared) => shared.block_on(future),
             Scheduler::MultiThread(_) => park_on(future),
         }
+    }
+
+    /// Runs `f` on this runtime's blocking pool; see [`spawn_blocking`](crate::spawn_blocking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::blocking::spawn_blocking_on(&self.scheduler, f)
+    }
+
+    /// How many timers the runtime's timer wheel holds (each live, registered
+    /// [`Sleep`](crate::time::Sleep), fired or not): 0 once every sleep is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = magpie_runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async {
+    ///     let t = magpie_runtime::time::timeout(Duration::from_secs(60), async { 1 });
+    ///     assert_eq!(t.await, Ok(1));
+    /// });
+    /// assert_eq!(rt.handle().timer_count(), 0);
+    /// ```
+    pub fn timer_count(&self) -> usize {
+        self.scheduler.driver().timer_count()
+    }
+
+    /// How many I/O sources (sockets, [`Async`](crate::io::Async) objects) are registered
+    /// with the runtime's driver.
+    pub fn io_source_count(&self) -> usize {
+        self.scheduler.driver().source_count()
     }
 
     /// A snapshot of the runtime's per-worker counters.

@@ -8,6 +8,11 @@
 //! calling `block_on` while the core is taken polls its own future on its own thread and
 //! takes the core over when it is released.
 //!
+//! The driving thread parks in the I/O driver (waiting for I/O, the next timer, or a wake);
+//! wakes from other threads unpark it with `Poller::notify()` when it is in there (driver
+//! rule D2, with owner id [`DRIVER_OWNER`]). While busy it polls the driver without
+//! blocking after every `event_interval` tasks.
+//!
 //! Rule CT1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
 //! while that `block_on` drives the core, and only this thread reads it.
 
@@ -21,7 +26,9 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use magpie_sync::coop;
 
+use crate::blocking::Pool;
 use crate::builder::Config;
+use crate::driver::Driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering};
 use crate::loom::{thread_local_const, Arc, Mutex, Parker, Unparker};
 use crate::metrics::{RuntimeMetrics, WorkerCounters};
@@ -47,8 +54,14 @@ pub(crate) struct Shared {
     pub(crate) owned: OwnedTasks,
     closed: AtomicBool,
     counters: WorkerCounters,
+    /// I/O and timers; the driving thread parks in it.
+    pub(crate) driver: Arc<Driver>,
+    pub(crate) blocking: Pool,
     pub(crate) config: Config,
 }
+
+/// The driving thread's id in the driver's `owner` (there is only ever one).
+const DRIVER_OWNER: usize = 0;
 
 struct Driving {
     shared: *const Shared,
@@ -61,10 +74,17 @@ thread_local_const! {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Arc<Shared> {
+    pub(crate) fn new(config: Config) -> std::io::Result<Arc<Shared>> {
         let parker = Parker::new();
         let unparker = parker.unparker().clone();
-        Arc::new(Shared {
+        let driver = Driver::new()?;
+        let blocking = Pool::new(
+            config.max_blocking_threads,
+            config.thread_keep_alive,
+            format!("{}-blocking", config.thread_name),
+            config.thread_stack_size,
+        );
+        Ok(Arc::new(Shared {
             injector: Mutex::new(VecDeque::new()),
             core: Mutex::new(Some(Box::new(Core {
                 local: VecDeque::new(),
@@ -76,8 +96,16 @@ impl Shared {
             owned: OwnedTasks::new(1),
             closed: AtomicBool::new(false),
             counters: WorkerCounters::default(),
+            driver,
+            blocking,
             config,
-        })
+        }))
+    }
+
+    /// Wakes the driving thread wherever it parks (call after the work is visible).
+    fn unpark(&self) {
+        self.unparker.unpark();
+        self.driver.unpark(DRIVER_OWNER);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -95,7 +123,7 @@ impl Shared {
             self.drain_injector();
             return;
         }
-        self.unparker.unpark();
+        self.unpark();
     }
 
     fn drain_injector(&self) {
@@ -180,6 +208,7 @@ impl Shared {
         let main = StdArc::new(MainWaker {
             woken: std::sync::atomic::AtomicBool::new(true),
             unparker: self.unparker.clone(),
+            driver: self.driver.clone(),
         });
         let main_waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&main_waker);
@@ -194,7 +223,7 @@ impl Shared {
                     return out;
                 }
             }
-            let mut ran_any = false;
+            let mut ran = 0;
             for _ in 0..event_interval {
                 let task = {
                     let mut core = driving.core.borrow_mut();
@@ -221,7 +250,7 @@ impl Shared {
                     task
                 };
                 let Some(task) = task else { break };
-                ran_any = true;
+                ran += 1;
                 self.counters.polls.bump();
                 let (_, forced) = coop::with_budget(coop::DEFAULT_BUDGET, || task.run());
                 if forced {
@@ -231,25 +260,41 @@ impl Shared {
                     break;
                 }
             }
-            if !ran_any && !main.woken.load(std::sync::atomic::Ordering::Acquire) {
+            if ran == event_interval {
+                // Busy: look at I/O and timers without blocking.
+                self.driver.try_poll_now();
+            } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
                 self.counters.parks.bump();
-                // A wake from anywhere (a task, the main future) unparks this parker; a
-                // wake that came before we got here left its token, so nothing is lost.
-                let core = driving.core.borrow();
-                core.as_ref()
-                    .expect("the core is held while driving")
-                    .parker
-                    .park();
+                // Driver rule D2: the re-check runs after we are published as the owner;
+                // a wake from anywhere (a task, the main future) then reaches us either
+                // through the re-check or through `Poller::notify()`. Tasks the driver wakes
+                // land on the core's local queue (the core is not borrowed while parked).
+                let parked = self.driver.try_park(DRIVER_OWNER, || {
+                    !main.woken.load(std::sync::atomic::Ordering::SeqCst)
+                        && self.injector.lock().unwrap().is_empty()
+                        && !self.is_closed()
+                });
+                if parked.is_none() {
+                    // Someone else polls the driver (cannot happen while we hold the core,
+                    // but parking on the core's parker is always correct): a wake from
+                    // anywhere unparks it, and a wake that came first left its token.
+                    let core = driving.core.borrow();
+                    core.as_ref()
+                        .expect("the core is held while driving")
+                        .parker
+                        .park();
+                }
             }
         }
     }
 
     /// Closes the scheduler and drops every task (on this thread).
-    pub(crate) fn shutdown(&self) {
+    pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
         self.closed.store(true, Ordering::SeqCst);
         self.owned.close();
         fence(Ordering::SeqCst);
         self.unparker.unpark();
+        self.driver.notify();
         // If a thread is driving right now (Handle::block_on elsewhere), it sees `closed`
         // on its next schedule; tasks it holds are dropped when it releases the core.
         let core = self.take_core();
@@ -268,12 +313,15 @@ impl Shared {
             self.release_core(core);
         }
         crate::scheduler::drop_remaining_tasks(&self.owned, drain);
+        self.driver.shutdown();
+        self.blocking.shutdown(timeout);
     }
 }
 
 struct MainWaker {
     woken: std::sync::atomic::AtomicBool,
     unparker: Unparker,
+    driver: Arc<Driver>,
 }
 
 impl Wake for MainWaker {
@@ -281,8 +329,10 @@ impl Wake for MainWaker {
         self.wake_by_ref()
     }
     fn wake_by_ref(self: &StdArc<Self>) {
-        self.woken.store(true, std::sync::atomic::Ordering::Release);
+        // SeqCst: the store pairs with the driving thread's publish-then-re-check (rule D2).
+        self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
         self.unparker.unpark();
+        self.driver.unpark(DRIVER_OWNER);
     }
 }
 

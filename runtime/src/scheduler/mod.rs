@@ -8,6 +8,8 @@
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
+use crate::blocking::Pool;
+use crate::driver::Driver;
 use crate::loom::Arc;
 use crate::metrics::RuntimeMetrics;
 use crate::task::{OwnedTasks, Runnable};
@@ -42,6 +44,22 @@ impl Scheduler {
         match self {
             Scheduler::MultiThread(s) => &s.owned,
             Scheduler::CurrentThread(s) => &s.owned,
+        }
+    }
+
+    /// The runtime's I/O and timer driver.
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        match self {
+            Scheduler::MultiThread(s) => &s.driver,
+            Scheduler::CurrentThread(s) => &s.driver,
+        }
+    }
+
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking(&self) -> &Pool {
+        match self {
+            Scheduler::MultiThread(s) => &s.blocking,
+            Scheduler::CurrentThread(s) => &s.blocking,
         }
     }
 

@@ -65,7 +65,10 @@ impl Idle {
     /// Pushes from outside the workers must (that is where a lost wake-up would hang); a
     /// worker pushing on its own queue may skip it, because it will drain that queue itself
     /// and a missed notify then costs parallelism, never progress.
-    pub(crate) fn worker_to_notify(&self, fence_first: bool) -> Option<usize> {
+    ///
+    /// `avoid`: a worker to pick only if it is the only sleeper (the one parked in the I/O
+    /// driver, which keeps polling while the others take the work).
+    pub(crate) fn worker_to_notify(&self, fence_first: bool, avoid: usize) -> Option<usize> {
         if fence_first {
             fence(SeqCst);
         }
@@ -76,7 +79,12 @@ impl Idle {
         if !self.should_wake() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let n = sleepers.len();
+        let worker = if n >= 2 && sleepers[n - 1] == avoid {
+            sleepers.remove(n - 2)
+        } else {
+            sleepers.pop()?
+        };
         self.state
             .fetch_add((1 << SEARCH_SHIFT) | (1 << UNPARK_SHIFT), SeqCst);
         Some(worker)
@@ -108,6 +116,19 @@ impl Idle {
         sleepers.push(worker);
         drop(sleepers);
         is_searching && searching(prev) == 1
+    }
+
+    /// Takes `worker` off the sleepers by itself (the driver queued tasks on its own
+    /// queue while it was parked in it). Returns `false` if a notifier popped it first, in
+    /// which case it is already counted as unparked *and searching*.
+    pub(crate) fn unpark_self(&self, worker: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let Some(pos) = sleepers.iter().position(|&w| w == worker) else {
+            return false;
+        };
+        sleepers.swap_remove(pos);
+        self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
+        true
     }
 
     /// Whether `worker` is still listed as parked (so a wake-up was spurious).

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
+use crate::blocking::Pool;
 use crate::builder::Config;
+use crate::driver::Driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering};
 use crate::loom::{thread, Arc, Condvar, Mutex, Parker, Unparker};
 use crate::metrics::{RuntimeMetrics, WorkerCounters};
@@ -42,6 +44,9 @@ pub(crate) struct Shared {
     /// Workers still running their loop; shutdown waits on it.
     alive: Mutex<usize>,
     all_exited: Condvar,
+    /// I/O and timers; workers park in it (see `driver`'s hand-off protocol).
+    pub(crate) driver: Arc<Driver>,
+    pub(crate) blocking: Pool,
     pub(crate) config: Config,
 }
 
@@ -51,8 +56,12 @@ impl Shared {
     }
 
     fn notify_parked(&self, fence_first: bool) {
-        if let Some(index) = self.idle.worker_to_notify(fence_first) {
+        // Prefer a worker parked on its own parker: the one in the driver keeps polling.
+        if let Some(index) = self.idle.worker_to_notify(fence_first, self.driver.owner()) {
             self.remotes[index].unparker.unpark();
+            // Driver rule D2: the pop above (under the sleepers' lock, after the work was
+            // made visible) comes before this read of the driver's owner.
+            self.driver.unpark(index);
         }
     }
 
@@ -137,6 +146,13 @@ impl Runtime {
             });
             locals.push((local, parker));
         }
+        let driver = Driver::new()?;
+        let blocking = Pool::new(
+            config.max_blocking_threads,
+            config.thread_keep_alive,
+            format!("{}-blocking", config.thread_name),
+            config.thread_stack_size,
+        );
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
             injector: Injector::new(),
@@ -148,6 +164,8 @@ impl Runtime {
                 .collect(),
             alive: Mutex::new(n),
             all_exited: Condvar::new(),
+            driver,
+            blocking,
             config,
         });
         let runtime = Runtime {
@@ -186,6 +204,8 @@ impl Runtime {
         for remote in shared.remotes.iter() {
             remote.unparker.unpark();
         }
+        // Whoever is in the driver returns (a notify before its wait is kept).
+        shared.driver.notify();
 
         // Wait for the workers to leave their loops (each drains its own queues on the way).
         // A runtime dropped by one of its own tasks cannot wait for its own worker: that one
@@ -220,6 +240,12 @@ impl Runtime {
         // Otherwise the stragglers are detached: they exit when their task returns.
 
         crate::scheduler::drop_remaining_tasks(&shared.owned, || shared.drain_injector());
+
+        // Sources still registered (held outside any task) now fail instead of waiting, and
+        // timers fire; then the blocking closures get what is left of the timeout.
+        shared.driver.shutdown();
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        shared.blocking.shutdown(left);
     }
 }
 

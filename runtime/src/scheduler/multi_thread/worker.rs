@@ -4,7 +4,15 @@
 //! work is never starved by a busy local queue); then the LIFO slot, at most
 //! [`MAX_LIFO_POLLS`] times in a row (so two tasks waking each other cannot starve the
 //! rest); then the local queue; then the injector; then a batch stolen from a random
-//! victim; then park.
+//! victim; then park. Every `event_interval` ticks a busy worker also polls the I/O driver
+//! without blocking (if nobody else holds it), so I/O and timers keep flowing under load.
+//!
+//! Parking goes through the driver (`driver`'s hand-off protocol): the first parking
+//! worker to get the driver waits in `Poller::wait` until the next timer, the others on
+//! their own parkers. Tasks the driver wakes go to the polling worker's own queues; if it
+//! finds some there when it returns, it takes itself off the sleepers and wakes one more
+//! worker, which takes the driver over when it parks, so no worker keeps the driver while
+//! it runs tasks.
 
 use std::cell::Cell;
 use std::ptr;
@@ -122,6 +130,9 @@ impl Worker {
         while !self.shared.is_closed() {
             if let Some(task) = self.next_task() {
                 self.run_task(task);
+                if self.tick.get() % self.shared.config.event_interval == 0 {
+                    self.shared.driver.try_poll_now();
+                }
                 continue;
             }
             if let Some(task) = self.search() {
@@ -217,7 +228,13 @@ impl Worker {
             if shared.is_closed() {
                 return;
             }
-            self.parker.park();
+            // Driver rule D2: the re-check runs after we are published as the owner.
+            let in_driver = shared.driver.try_park(self.index, || {
+                shared.idle.is_parked(self.index) && !shared.is_closed()
+            });
+            if in_driver.is_none() {
+                self.parker.park();
+            }
             if shared.is_closed() {
                 return;
             }
@@ -226,8 +243,29 @@ impl Worker {
                 self.is_searching.set(true);
                 return;
             }
-            // A stale token: we are still listed as a sleeper, so park again.
+            if self.has_own_work() {
+                // The driver queued woken tasks on our own queues while we are listed as a
+                // sleeper: take ourselves off, and wake another worker, which takes the
+                // driver over when it parks (no worker keeps the driver while running tasks).
+                if shared.idle.unpark_self(self.index) {
+                    shared.notify_parked(true);
+                } else {
+                    // A notifier popped us meanwhile and counted us as searching.
+                    self.is_searching.set(true);
+                }
+                return;
+            }
+            // A stale token, a timer that woke no task here, or a spurious wake-up: we are
+            // still listed as a sleeper, so park again.
         }
+    }
+
+    /// Whether this worker's LIFO slot or queue holds a task.
+    fn has_own_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has = lifo.is_some();
+        self.lifo.set(lifo);
+        has || !self.shared.remotes[self.index].stealer.is_empty()
     }
 
     fn schedule_local(&self, task: Runnable, is_yield: bool) {

@@ -1,0 +1,201 @@
+//! The blocking pool's threads and queue.
+//!
+//! Counting rules (all under `state`'s lock):
+//! - `threads` counts pool threads that have been started and not yet exited;
+//! - `idle` counts threads waiting for work that nobody has claimed yet: a spawner that
+//!   hands work to an idle thread decrements `idle` and increments `notified`, and the
+//!   thread that wakes and finds `notified > 0` takes that token (whichever thread it is);
+//!   a thread that times out with no token left leaves, decrementing `idle` itself;
+//! - after `shutdown` nothing is queued again, and the last thread to exit signals `exited`.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::loom::{thread, Arc, Condvar, Mutex, MutexGuard};
+use crate::runtime::{Handle, RuntimeEntered};
+use crate::scheduler::Scheduler;
+use crate::task::Runnable;
+
+/// One runtime's blocking pool.
+pub(crate) struct Pool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    work: Condvar,
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    thread_name: String,
+    stack_size: Option<usize>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Runnable>,
+    threads: usize,
+    idle: usize,
+    notified: usize,
+    shutdown: bool,
+}
+
+impl Pool {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        thread_name: String,
+        stack_size: Option<usize>,
+    ) -> Pool {
+        Pool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                max_threads,
+                keep_alive,
+                thread_name,
+                stack_size,
+            }),
+        }
+    }
+
+    /// Queues a blocking task; starts a thread for it if none is idle and the pool may grow.
+    pub(crate) fn spawn(&self, task: Runnable, scheduler: &Scheduler) {
+        let inner = &self.inner;
+        let mut state = inner.state.lock().unwrap();
+        if state.shutdown {
+            drop(state);
+            drop(task); // cancelled: its JoinHandle reports it
+            return;
+        }
+        state.queue.push_back(task);
+        if state.idle > 0 {
+            state.idle -= 1;
+            state.notified += 1;
+            inner.work.notify_one();
+            return;
+        }
+        if state.threads >= inner.max_threads {
+            return; // a busy thread takes it when it finishes
+        }
+        state.threads += 1;
+        drop(state);
+        let handle = Handle::from_scheduler(scheduler.clone());
+        let worker = inner.clone();
+        let mut builder = thread::Builder::new().name(inner.thread_name.clone());
+        if let Some(size) = inner.stack_size {
+            builder = builder.stack_size(size);
+        }
+        if builder.spawn(move || worker.run(handle)).is_err() {
+            let mut state = inner.state.lock().unwrap();
+            state.threads -= 1;
+            // With no thread at all, nothing would ever run the queue: cancel it.
+            let orphans = if state.threads == 0 {
+                std::mem::take(&mut state.queue)
+            } else {
+                VecDeque::new()
+            };
+            drop(state);
+            drop(orphans);
+        }
+    }
+
+    /// Threads currently started.
+    #[allow(dead_code)]
+    pub(crate) fn threads(&self) -> usize {
+        self.inner.state.lock().unwrap().threads
+    }
+
+    /// Cancels the closures not yet started and waits for the running ones, up to
+    /// `timeout` (for ever with `None`). Idempotent.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let inner = &self.inner;
+        let mut state = inner.state.lock().unwrap();
+        state.shutdown = true;
+        let cancelled = std::mem::take(&mut state.queue);
+        inner.work.notify_all();
+        drop(state);
+        drop(cancelled);
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut state = inner.state.lock().unwrap();
+        while state.threads > 0 {
+            match deadline {
+                None => state = inner.exited.wait(state).unwrap(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break; // the stragglers are detached; they exit when done
+                    }
+                    state = wait_timeout(&inner.exited, state, deadline - now).0;
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn run(&self, handle: Handle) {
+        let _entered = RuntimeEntered::enter(handle);
+        let mut state = self.state.lock().unwrap();
+        'main: loop {
+            while let Some(task) = state.queue.pop_front() {
+                drop(state);
+                // A panic inside the closure is caught by the task boundary (TaskFuture).
+                task.run();
+                state = self.state.lock().unwrap();
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            loop {
+                let (guard, timed_out) = wait_timeout(&self.work, state, self.keep_alive);
+                state = guard;
+                if state.notified > 0 {
+                    state.notified -= 1;
+                    continue 'main;
+                }
+                if state.shutdown || timed_out {
+                    state.idle -= 1;
+                    break 'main;
+                }
+                // Spurious: still counted idle, wait again.
+            }
+        }
+        // Work queued before shutdown but after our last look still has its runner:
+        // shutdown drained the queue, and `spawn` refuses work once shut down.
+        state.threads -= 1;
+        if state.threads == 0 {
+            self.exited.notify_all();
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn wait_timeout<'a, T>(
+    cvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    dur: Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    let (guard, result) = cvar.wait_timeout(guard, dur).unwrap();
+    (guard, result.timed_out())
+}
+
+#[cfg(loom)]
+fn wait_timeout<'a, T>(
+    cvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    _dur: Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    // loom has no time; a timed wait is an untimed one.
+    (cvar.wait(guard).unwrap(), false)
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockingPool")
+            .field("max_threads", &self.inner.max_threads)
+            .finish_non_exhaustive()
+    }
+}

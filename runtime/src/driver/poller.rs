@@ -1,0 +1,176 @@
+//! The OS poller behind a small type, so the driver's hand-off can be model-checked.
+//!
+//! In production this is `polling::Poller` in oneshot mode. Under `cfg(loom)` loom cannot
+//! see inside epoll, so [`Poller`] is a stand-in with the same waiting semantics, built from
+//! loom's mutex and condition variable: `wait` blocks until `notify` (a notification that
+//! comes first is kept, as polling keeps it) and never reports I/O events. That is enough to
+//! check that a worker parked in `wait` is always woken for new work.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// One readiness report: which registration, and which directions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Event {
+    pub(crate) key: usize,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+}
+
+#[cfg(not(loom))]
+mod imp {
+    use super::*;
+    use std::os::fd::BorrowedFd;
+
+    pub(crate) struct Poller {
+        inner: polling::Poller,
+    }
+
+    pub(crate) struct Events {
+        inner: polling::Events,
+    }
+
+    impl Events {
+        pub(crate) fn new() -> Events {
+            Events {
+                inner: polling::Events::new(),
+            }
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+            self.inner.iter().map(|e| Event {
+                key: e.key,
+                readable: e.readable,
+                writable: e.writable,
+            })
+        }
+
+        pub(crate) fn clear(&mut self) {
+            self.inner.clear();
+        }
+    }
+
+    impl Poller {
+        pub(crate) fn new() -> io::Result<Poller> {
+            Ok(Poller {
+                inner: polling::Poller::new()?,
+            })
+        }
+
+        /// Registers `fd` under `key` with no interest yet (oneshot mode).
+        pub(crate) fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
+            // SAFETY: source rule S1 (driver/source.rs): the registration is deleted before
+            // the descriptor is closed, which is what `Poller::add` requires.
+            unsafe { self.inner.add(fd, polling::Event::none(key)) }
+        }
+
+        /// Re-arms `fd`'s oneshot interest.
+        pub(crate) fn modify(
+            &self,
+            fd: RawFd,
+            key: usize,
+            read: bool,
+            write: bool,
+        ) -> io::Result<()> {
+            // SAFETY: source rule S1: `fd` is registered, hence open, while its source lives.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            self.inner.modify(fd, polling::Event::new(key, read, write))
+        }
+
+        pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+            // SAFETY: source rule S1: deletion happens before the descriptor is closed.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            self.inner.delete(fd)
+        }
+
+        pub(crate) fn wait(
+            &self,
+            events: &mut Events,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
+            self.inner.wait(&mut events.inner, timeout).map(drop)
+        }
+
+        pub(crate) fn notify(&self) {
+            // It can only fail if the eventfd cannot be written, which would mean it is
+            // full of notifications, that is, one is pending anyway.
+            let _ = self.inner.notify();
+        }
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    use super::*;
+    use crate::loom::{Condvar, Mutex};
+
+    pub(crate) struct Poller {
+        notified: Mutex<bool>,
+        cvar: Condvar,
+    }
+
+    pub(crate) struct Events;
+
+    impl Events {
+        pub(crate) fn new() -> Events {
+            Events
+        }
+        pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+            std::iter::empty()
+        }
+        pub(crate) fn clear(&mut self) {}
+    }
+
+    impl Poller {
+        pub(crate) fn new() -> io::Result<Poller> {
+            Ok(Poller {
+                notified: Mutex::new(false),
+                cvar: Condvar::new(),
+            })
+        }
+        pub(crate) fn add(&self, _fd: RawFd, _key: usize) -> io::Result<()> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no I/O under loom",
+            ))
+        }
+        pub(crate) fn modify(&self, _: RawFd, _: usize, _: bool, _: bool) -> io::Result<()> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no I/O under loom",
+            ))
+        }
+        pub(crate) fn delete(&self, _fd: RawFd) -> io::Result<()> {
+            Ok(())
+        }
+        /// A timed wait returns at once (loom has no time), like a spurious wake-up; an
+        /// untimed one blocks until notified.
+        pub(crate) fn wait(
+            &self,
+            _events: &mut Events,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
+            let mut notified = self.notified.lock().unwrap();
+            if timeout.is_none() {
+                while !*notified {
+                    notified = self.cvar.wait(notified).unwrap();
+                }
+            }
+            *notified = false;
+            Ok(())
+        }
+        pub(crate) fn notify(&self) {
+            *self.notified.lock().unwrap() = true;
+            self.cvar.notify_one();
+        }
+    }
+}
+
+pub(crate) use imp::{Events, Poller};
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,251 @@
+//! Registered I/O sources: cached readiness, one reader and one writer waker each.
+//!
+//! A source is registered with the poller in oneshot mode and no interest. Readiness starts
+//! *set* in both directions, so the first read or write is simply attempted. An operation
+//! that hits `WouldBlock` clears its direction's readiness (unless an event set it again in
+//! the meantime: each direction has a tick that every event bumps), stores the task's
+//! waker and arms the poller's interest in that direction. Arming after the failed attempt
+//! is what makes this race-free: epoll re-evaluates a oneshot interest when it is armed, so
+//! readiness that arrived between the attempt and the arming is still reported.
+//!
+//! When an event comes, oneshot mode has disarmed the whole registration: the driver sets
+//! readiness for the reported directions, takes their wakers, and re-arms interest for any
+//! direction that still has a waiter.
+//!
+//! Source rule S1: a registration is deleted from the poller before its descriptor is
+//! closed. The owning I/O object (`Async<T>` and the net types) drops its [`Registration`]
+//! first and its descriptor second, and nothing else owns the descriptor.
+//!
+//! Source rule S2: a source removed from the driver (its owner dropped it, or the runtime
+//! shut down) is marked closed and both its wakers are woken, so a task waiting on it sees
+//! an error on its next poll instead of waiting forever.
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::RawFd;
+use std::task::{Context, Poll, Waker};
+
+use magpie_sync::coop;
+
+use super::poller::Poller;
+use super::Driver;
+use crate::loom::{Arc, Mutex};
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+
+impl Direction {
+    fn bit(self) -> u8 {
+        match self {
+            Direction::Read => READ,
+            Direction::Write => WRITE,
+        }
+    }
+}
+
+/// One registered descriptor, as the driver's slab holds it.
+pub(crate) struct Source {
+    fd: RawFd,
+    key: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Directions believed ready (`READ | WRITE`).
+    ready: u8,
+    /// Bumped by each event reporting the direction.
+    ticks: [u32; 2],
+    /// Interest currently armed in the poller (oneshot: cleared by any event).
+    armed: u8,
+    wakers: [Option<Waker>; 2],
+    /// Source rule S2.
+    closed: bool,
+}
+
+impl Source {
+    pub(crate) fn new(fd: RawFd, key: usize) -> Source {
+        Source {
+            fd,
+            key,
+            state: Mutex::new(State {
+                ready: READ | WRITE,
+                ..State::default()
+            }),
+        }
+    }
+
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    pub(crate) fn key(&self) -> usize {
+        self.key
+    }
+
+    /// An event for this source: records readiness, re-arms what still has a waiter, and
+    /// pushes the wakers to wake on `wake`.
+    pub(crate) fn on_event(
+        &self,
+        poller: &Poller,
+        readable: bool,
+        writable: bool,
+        wake: &mut Vec<Waker>,
+    ) {
+        let mut state = self.state.lock().unwrap();
+        if state.closed {
+            return;
+        }
+        state.armed = 0;
+        for (dir, hit) in [(Direction::Read, readable), (Direction::Write, writable)] {
+            if hit {
+                state.ready |= dir.bit();
+                state.ticks[dir as usize] = state.ticks[dir as usize].wrapping_add(1);
+                if let Some(w) = state.wakers[dir as usize].take() {
+                    wake.push(w);
+                }
+            }
+        }
+        let want = (u8::from(state.wakers[0].is_some()) * READ)
+            | (u8::from(state.wakers[1].is_some()) * WRITE);
+        if want != 0 && self.arm(poller, want).is_ok() {
+            state.armed = want;
+        }
+    }
+
+    fn arm(&self, poller: &Poller, interest: u8) -> io::Result<()> {
+        poller.modify(
+            self.fd,
+            self.key,
+            interest & READ != 0,
+            interest & WRITE != 0,
+        )
+    }
+
+    /// Source rule S2: marks the source closed and wakes its waiters.
+    pub(crate) fn close(&self, wake: &mut Vec<Waker>) {
+        let mut state = self.state.lock().unwrap();
+        state.closed = true;
+        wake.extend(state.wakers.iter_mut().filter_map(Option::take));
+    }
+}
+
+fn gone() -> io::Error {
+    io::Error::other("the magpie runtime this I/O object was registered with has shut down")
+}
+
+/// An I/O object's registration with its runtime's driver; deregisters on drop.
+pub(crate) struct Registration {
+    driver: Arc<Driver>,
+    source: Arc<Source>,
+}
+
+impl Registration {
+    /// Registers `fd` (which must be non-blocking) with the current runtime's driver.
+    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
+        let driver = super::current()?;
+        let source = driver.register(fd)?;
+        Ok(Registration { driver, source })
+    }
+
+    /// Ready in `dir` (as far as the driver knows), or the waker is stored and interest
+    /// armed. Returns the direction's tick, for [`clear_ready`](Self::clear_ready).
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<u32>> {
+        let mut state = self.source.state.lock().unwrap();
+        if state.closed || self.driver.is_shut_down() {
+            return Poll::Ready(Err(gone()));
+        }
+        let i = dir as usize;
+        if state.ready & dir.bit() != 0 {
+            return Poll::Ready(Ok(state.ticks[i]));
+        }
+        match &mut state.wakers[i] {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        if state.armed & dir.bit() == 0 {
+            let interest = state.armed | dir.bit();
+            if let Err(e) = self.source.arm(&self.driver.poller, interest) {
+                state.wakers[i] = None;
+                return Poll::Ready(Err(e));
+            }
+            state.armed = interest;
+        }
+        Poll::Pending
+    }
+
+    /// Forgets `dir`'s readiness after a `WouldBlock`, unless an event refreshed it since
+    /// `tick` was read.
+    pub(crate) fn clear_ready(&self, dir: Direction, tick: u32) {
+        let mut state = self.source.state.lock().unwrap();
+        if state.ticks[dir as usize] == tick {
+            state.ready &= !dir.bit();
+        }
+    }
+
+    /// Runs the non-blocking operation `op` until it does not return `WouldBlock`, waiting
+    /// for readiness in `dir` in between. Spends one unit of the task's budget when the
+    /// operation completes (with a value or an error).
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let unit = std::task::ready!(coop::poll_proceed(cx));
+        loop {
+            let tick = match self.poll_ready(dir, cx) {
+                Poll::Ready(Ok(tick)) => tick,
+                Poll::Ready(Err(e)) => {
+                    unit.made_progress();
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir, tick),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => {
+                    unit.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// [`poll_io`](Self::poll_io) as a future.
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(dir, cx, &mut op)).await
+    }
+
+    /// Waits until the driver reports readiness in `dir` (without an operation).
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready(dir, cx).map_ok(drop)).await
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.driver.deregister(&self.source);
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("fd", &self.source.fd)
+            .field("key", &self.source.key)
+            .finish()
+    }
+}

@@ -1,0 +1,367 @@
+//! Extension methods over the `futures-io` traits: `read`, `read_exact`, `write_all`, ...
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// Methods on every [`AsyncRead`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::AsyncReadExt;
+///
+/// magpie_runtime::block_on(async {
+///     let mut src: &[u8] = b"hello world";
+///     let mut head = [0; 5];
+///     src.read_exact(&mut head).await.unwrap();
+///     let mut rest = Vec::new();
+///     src.read_to_end(&mut rest).await.unwrap();
+///     assert_eq!((&head[..], &rest[..]), (&b"hello"[..], &b" world"[..]));
+/// });
+/// ```
+pub trait AsyncReadExt: AsyncRead {
+    /// Reads some bytes into `buf`; `Ok(0)` means end of stream (or an empty `buf`).
+    ///
+    /// # Errors
+    ///
+    /// The reader's error.
+    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> ReadFut<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadFut { reader: self, buf }
+    }
+
+    /// Reads exactly `buf.len()` bytes.
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the stream ends first (what was read is in `buf`), or the
+    /// reader's error.
+    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> ReadExact<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadExact { reader: self, buf }
+    }
+
+    /// Reads until end of stream, appending to `buf`; returns the number of bytes read.
+    ///
+    /// # Errors
+    ///
+    /// The reader's error (what was read so far stays in `buf`).
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadToEnd<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadToEnd {
+            reader: self,
+            buf,
+            read: 0,
+        }
+    }
+}
+
+impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
+
+/// Methods on every [`AsyncWrite`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::AsyncWriteExt;
+///
+/// magpie_runtime::block_on(async {
+///     let mut out = magpie_runtime::io::sink();
+///     out.write_all(b"abc").await.unwrap();
+///     out.flush().await.unwrap();
+/// });
+/// ```
+pub trait AsyncWriteExt: AsyncWrite {
+    /// Writes some bytes from `buf`; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// The writer's error.
+    fn write<'a>(&'a mut self, buf: &'a [u8]) -> WriteFut<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteFut { writer: self, buf }
+    }
+
+    /// Writes some bytes from `bufs` in one vectored write; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// The writer's error.
+    fn write_vectored<'a>(&'a mut self, bufs: &'a [IoSlice<'a>]) -> WriteVectored<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteVectored { writer: self, bufs }
+    }
+
+    /// Writes all of `buf`.
+    ///
+    /// # Errors
+    ///
+    /// `WriteZero` if the writer accepts no more bytes, or the writer's error.
+    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteAll { writer: self, buf }
+    }
+
+    /// Flushes buffered data.
+    ///
+    /// # Errors
+    ///
+    /// The writer's error.
+    fn flush(&mut self) -> Flush<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Flush { writer: self }
+    }
+
+    /// Flushes and closes the writer (for a socket: shuts down its write side).
+    ///
+    /// # Errors
+    ///
+    /// The writer's error.
+    fn close(&mut self) -> Close<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Close { writer: self }
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
+
+/// The future of [`AsyncReadExt::read`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadFut<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadFut<'_, R> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.reader).poll_read(cx, this.buf)
+    }
+}
+
+/// The future of [`AsyncReadExt::read_exact`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadExact<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while !this.buf.is_empty() {
+            let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, this.buf))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
+            }
+            let buf = std::mem::take(&mut this.buf);
+            this.buf = &mut buf[n..];
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The future of [`AsyncReadExt::read_to_end`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToEnd<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+    read: usize,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut chunk))?;
+            if n == 0 {
+                return Poll::Ready(Ok(this.read));
+            }
+            this.buf.extend_from_slice(&chunk[..n]);
+            this.read += n;
+        }
+    }
+}
+
+/// The future of [`AsyncWriteExt::write`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteFut<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteFut<'_, W> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write(cx, this.buf)
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_vectored`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteVectored<'a, W: ?Sized> {
+    writer: &'a mut W,
+    bufs: &'a [IoSlice<'a>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_all`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteAll<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while !this.buf.is_empty() {
+            let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, this.buf))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            this.buf = &this.buf[n..];
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The future of [`AsyncWriteExt::flush`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Flush<'a, W: ?Sized> {
+    writer: &'a mut W,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut *self.get_mut().writer).poll_flush(cx)
+    }
+}
+
+/// The future of [`AsyncWriteExt::close`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Close<'a, W: ?Sized> {
+    writer: &'a mut W,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Close<'_, W> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut *self.get_mut().writer).poll_close(cx)
+    }
+}
+
+/// Copies everything from `reader` to `writer` until end of stream, then flushes;
+/// returns the number of bytes copied.
+///
+/// # Errors
+///
+/// Either side's error; `WriteZero` if the writer stops accepting bytes.
+///
+/// # Examples
+///
+/// ```
+/// magpie_runtime::block_on(async {
+///     let mut src: &[u8] = &[7; 100_000];
+///     let mut dst = magpie_runtime::io::sink();
+///     let n = magpie_runtime::io::copy(&mut src, &mut dst).await.unwrap();
+///     assert_eq!(n, 100_000);
+/// });
+/// ```
+pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            writer.flush().await?;
+            return Ok(total);
+        }
+        writer.write_all(&buf[..n]).await?;
+        total += n as u64;
+    }
+}
+
+/// A writer that accepts and discards every byte; see [`sink`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sink {
+    _private: (),
+}
+
+/// A writer that discards everything (like `std::io::sink`).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::AsyncWriteExt;
+///
+/// magpie_runtime::block_on(async {
+///     let mut s = magpie_runtime::io::sink();
+///     assert_eq!(s.write(b"gone").await.unwrap(), 4);
+/// });
+/// ```
+pub fn sink() -> Sink {
+    Sink { _private: () }
+}
+
+impl AsyncWrite for Sink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}

@@ -1,0 +1,171 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use magpie_sync::coop;
+
+use super::wheel::Key;
+use crate::driver::{self, Driver};
+use crate::loom::Arc;
+
+/// Waits until `duration` has elapsed.
+///
+/// The sleep completes no earlier than its deadline and, on an idle runtime, within a
+/// millisecond or two after it (the wheel's resolution is 1 ms). A zero duration completes
+/// at once. Dropping the `Sleep` removes its timer.
+///
+/// # Panics
+///
+/// When first polled outside a magpie runtime (unless its deadline has already passed).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// magpie_runtime::block_on(async {
+///     let start = Instant::now();
+///     magpie_runtime::time::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    sleep_until(now.checked_add(duration).unwrap_or_else(|| far_future(now)))
+}
+
+/// Waits until `deadline`; a deadline in the past completes at once.
+///
+/// # Panics
+///
+/// When first polled outside a magpie runtime (unless `deadline` has already passed).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// magpie_runtime::block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(5);
+///     magpie_runtime::time::sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        entry: None,
+    }
+}
+
+/// About 30 years from `now`: the stand-in for "never" when a duration overflows.
+pub(crate) fn far_future(now: Instant) -> Instant {
+    now + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// The timer is registered with the runtime's driver on first poll and removed on drop.
+/// If the runtime shuts down first, the sleep completes (nothing would ever fire it).
+pub struct Sleep {
+    deadline: Instant,
+    /// The driver and wheel key, once registered.
+    entry: Option<(Arc<Driver>, Key)>,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline (earlier or later); the sleep can then be awaited again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// magpie_runtime::block_on(async {
+    ///     let mut s = magpie_runtime::time::sleep(Duration::from_secs(3600));
+    ///     s.reset(Instant::now() + Duration::from_millis(1));
+    ///     s.await;
+    /// });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        if let Some((driver, key)) = &self.entry {
+            driver.timer_reset(*key, deadline);
+        }
+    }
+
+    /// Polls without spending the task's budget (for `Timeout`, whose inner future may
+    /// have spent it all).
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match &self.entry {
+            Some((driver, key)) => {
+                // The clock check first: the wheel may lag a busy runtime by a little.
+                if Instant::now() >= self.deadline || driver.timer_poll(*key, cx.waker()) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }
+            None => {
+                if Instant::now() >= self.deadline {
+                    return Poll::Ready(());
+                }
+                let driver = driver::current().unwrap_or_else(|_| {
+                    panic!(
+                        "magpie::time::sleep polled outside a magpie runtime: await it inside \
+                         a task or Runtime::block_on"
+                    )
+                });
+                let key = driver.timer_insert(self.deadline, cx.waker());
+                let fired = driver.timer_poll(key, cx.waker());
+                self.entry = Some((driver, key));
+                if fired {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let unit = std::task::ready!(coop::poll_proceed(cx));
+        let poll = self.poll_elapsed(cx);
+        if poll.is_ready() {
+            unit.made_progress();
+        }
+        poll
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((driver, key)) = self.entry.take() {
+            driver.timer_remove(key);
+        }
+    }
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.entry.is_some())
+            .finish()
+    }
+}
