@@ -108,9 +108,9 @@ impl Worker {
             f();
         }
         {
-            let _entered = RuntimeEntered::enter(Handle::from_scheduler(Scheduler::MultiThread(
-                shared.clone(),
-            )));
+            let _entered = RuntimeEntered::enter_blocking(Handle::from_scheduler(
+                Scheduler::MultiThread(shared.clone()),
+            ));
             CURRENT.with(|c| c.set(&self));
             self.run_loop();
             self.drain_own_queues();
