@@ -24,8 +24,8 @@ pub use magpie_runtime::{
 
 pub use magpie_combinators::{
     as_completed, gather, gather_outcomes, race, select, shield, try_gather, AsCompleted,
-    ChildHandle, Either, Gather, GatherOutcomes, GroupError, GroupHandle, GroupJoin, Shield,
-    SpawnRefused, TaskGroup, TryGather,
+    AsCompletedTimeout, ChildHandle, Either, Gather, GatherOutcomes, GroupError, GroupHandle,
+    GroupJoin, Shield, SpawnRefused, TaskGroup, TryGather,
 };
 
 /// Tasks: spawning with options, ids, the cooperative budget.

@@ -5,6 +5,7 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use support::{flavors, within, DropCounter, Signal};
 
@@ -150,5 +151,76 @@ fn as_completed_of_nothing_ends_at_once() {
             s.next().await
         });
         assert_eq!(end, None, "{name}");
+    }
+}
+
+/// asyncio's classic: outputs follow the children's sleep lengths, not input order.
+#[test]
+fn order_follows_sleep_lengths() {
+    within(60, "as_completed_sleep_order", || {
+        for (name, rt) in flavors() {
+            // Input order scrambled; 40 ms apart, so a loaded machine keeps the order.
+            let millis = [200u64, 40, 160, 0, 120, 80];
+            let seen = rt.block_on(async {
+                let mut s = magpie::as_completed(millis.map(|ms| async move {
+                    magpie::time::sleep(Duration::from_millis(ms)).await;
+                    ms
+                }));
+                let mut seen = Vec::new();
+                while let Some(ms) = s.next().await {
+                    seen.push(ms);
+                }
+                seen
+            });
+            assert_eq!(seen, [0, 40, 80, 120, 160, 200], "{name}");
+        }
+    });
+}
+
+#[test]
+fn the_overall_timeout_yields_elapsed_once_and_aborts_the_rest() {
+    within(60, "as_completed_timeout", || {
+        for (name, rt) in flavors() {
+            let drops = DropCounter::default();
+            rt.block_on(async {
+                let start = Instant::now();
+                let mut s = magpie::as_completed([0u64, 10, 60_000, 60_000].map(|ms| {
+                    let t = drops.track();
+                    async move {
+                        let _t = t;
+                        magpie::time::sleep(Duration::from_millis(ms)).await;
+                        ms
+                    }
+                }))
+                .timeout(Duration::from_millis(150));
+                assert_eq!(s.next().await, Some(Ok(0)), "{name}");
+                assert_eq!(s.next().await, Some(Ok(10)), "{name}");
+                let timed_out = s.next().await;
+                let waited = start.elapsed();
+                assert!(matches!(timed_out, Some(Err(_))), "{name}: {timed_out:?}");
+                assert!(waited >= Duration::from_millis(150), "{name}: {waited:?}");
+                assert!(waited < Duration::from_secs(10), "{name}: {waited:?}");
+                assert_eq!(s.next().await, None, "{name}");
+                // The two long children were aborted at the deadline.
+                until(|| drops.count() == 4).await;
+            });
+        }
+    });
+}
+
+#[test]
+fn a_timeout_that_does_not_expire_changes_nothing() {
+    for (name, rt) in flavors() {
+        let outs = rt.block_on(async {
+            let mut s = magpie::as_completed((0..5u64).map(|i| async move { i }))
+                .timeout(Duration::from_secs(30));
+            let mut outs = Vec::new();
+            while let Some(out) = s.next().await {
+                outs.push(out.unwrap());
+            }
+            outs.sort();
+            outs
+        });
+        assert_eq!(outs, [0, 1, 2, 3, 4], "{name}");
     }
 }

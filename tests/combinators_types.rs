@@ -5,8 +5,8 @@ use std::error::Error;
 use std::fmt::Debug;
 
 use magpie::{
-    AsCompleted, ChildHandle, Either, Gather, GatherOutcomes, GroupError, GroupHandle, GroupJoin,
-    Shield, SpawnRefused, TaskGroup, TryGather,
+    AsCompleted, AsCompletedTimeout, ChildHandle, Either, Gather, GatherOutcomes, GroupError,
+    GroupHandle, GroupJoin, Shield, SpawnRefused, TaskGroup, TryGather,
 };
 
 fn send<T: Send>() {}
@@ -23,6 +23,7 @@ fn bounds() {
     send::<TryGather<String, std::io::Error>>();
     send::<GatherOutcomes<String>>();
     send::<AsCompleted<String>>();
+    send::<AsCompletedTimeout<String>>();
     send::<Shield<String>>();
     send::<GroupJoin<String>>();
     send::<ChildHandle<String>>();
@@ -35,6 +36,7 @@ fn bounds() {
     debug::<TryGather<String, String>>();
     debug::<GatherOutcomes<String>>();
     debug::<AsCompleted<String>>();
+    debug::<AsCompletedTimeout<String>>();
     debug::<Shield<String>>();
     debug::<GroupJoin<String>>();
     debug::<ChildHandle<String>>();

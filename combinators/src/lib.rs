@@ -11,7 +11,7 @@
 //! | `gather(*aws)` | [`gather`] (outputs in input order; a panic aborts the rest) |
 //! | — | [`try_gather`] (`Result` outputs: the first `Err` aborts the rest) |
 //! | `gather(*aws, return_exceptions=True)` | [`gather_outcomes`] |
-//! | `as_completed(aws)` | [`as_completed`] (a `futures_core::Stream`) |
+//! | `as_completed(aws, timeout=None)` | [`as_completed`] (a `futures_core::Stream`), [`AsCompleted::timeout`] |
 //! | `TaskGroup` | [`TaskGroup`], [`GroupHandle`], [`GroupError`] |
 //! | `shield(aw)` | [`shield`] |
 //! | `wait(..., FIRST_COMPLETED)` + cancel the rest | [`select`], [`race`] |
@@ -51,7 +51,7 @@ mod select;
 mod shield;
 mod task_group;
 
-pub use as_completed::{as_completed, AsCompleted};
+pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
 pub use gather::{gather, gather_outcomes, try_gather, Gather, GatherOutcomes, TryGather};
 pub use select::{race, select, Either};
 pub use shield::{shield, Shield};
