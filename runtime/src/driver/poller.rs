@@ -5,6 +5,10 @@
 //! loom's mutex and condition variable: `wait` blocks until `notify` (a notification that
 //! comes first is kept, as polling keeps it) and never reports I/O events. That is enough to
 //! check that a worker parked in `wait` is always woken for new work.
+//!
+//! Miri cannot run epoll either (polling needs `timerfd`), so miri gets the same stand-in
+//! over std's types, with real timeouts: timers and the scheduler's parking still run
+//! there, and registering an I/O source fails with `Unsupported`.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -18,7 +22,7 @@ pub(crate) struct Event {
     pub(crate) writable: bool,
 }
 
-#[cfg(not(loom))]
+#[cfg(not(any(loom, miri)))]
 mod imp {
     use super::*;
     use std::os::fd::BorrowedFd;
@@ -100,7 +104,7 @@ mod imp {
     }
 }
 
-#[cfg(loom)]
+#[cfg(any(loom, miri))]
 mod imp {
     use super::*;
     use crate::loom::{Condvar, Mutex};
@@ -132,30 +136,40 @@ mod imp {
         pub(crate) fn add(&self, _fd: RawFd, _key: usize) -> io::Result<()> {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "no I/O under loom",
+                "no I/O under loom or miri",
             ))
         }
         pub(crate) fn modify(&self, _: RawFd, _: usize, _: bool, _: bool) -> io::Result<()> {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
-                "no I/O under loom",
+                "no I/O under loom or miri",
             ))
         }
         pub(crate) fn delete(&self, _fd: RawFd) -> io::Result<()> {
             Ok(())
         }
-        /// A timed wait returns at once (loom has no time), like a spurious wake-up; an
-        /// untimed one blocks until notified.
+        /// Blocks until notified or, if given, the timeout passes. Under loom, which has no
+        /// time, a timed wait returns at once, like a spurious wake-up.
         pub(crate) fn wait(
             &self,
             _events: &mut Events,
             timeout: Option<Duration>,
         ) -> io::Result<()> {
             let mut notified = self.notified.lock().unwrap();
-            if timeout.is_none() {
-                while !*notified {
-                    notified = self.cvar.wait(notified).unwrap();
+            match timeout {
+                None => {
+                    while !*notified {
+                        notified = self.cvar.wait(notified).unwrap();
+                    }
                 }
+                #[cfg(not(loom))]
+                Some(t) => {
+                    if !*notified {
+                        notified = self.cvar.wait_timeout(notified, t).unwrap().0;
+                    }
+                }
+                #[cfg(loom)]
+                Some(_) => {}
             }
             *notified = false;
             Ok(())
