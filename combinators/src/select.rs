@@ -136,7 +136,7 @@ where
 ///
 /// # Panics
 ///
-/// If `futures` is empty (no future could ever win).
+/// When first polled, if `futures` was empty (no future could ever win).
 ///
 /// # Examples
 ///
