@@ -172,11 +172,19 @@ fn shutdown_timeout_bounds_the_wait_and_cancels_queued_closures() {
         .max_blocking_threads(1)
         .build()
         .unwrap();
-    let (long, queued) = rt.block_on(async {
-        let long = magpie::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500)));
+    let started = Arc::new(AtomicBool::new(false));
+    let s = started.clone();
+    let (long, queued) = rt.block_on(async move {
+        let long = magpie::spawn_blocking(move || {
+            s.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(500))
+        });
         let queued = magpie::spawn_blocking(|| 1); // waits for the only thread
         (long, queued)
     });
+    while !started.load(Ordering::SeqCst) {
+        std::thread::yield_now(); // shut down only once `long` runs (it is then waited for)
+    }
     let t = Instant::now();
     rt.shutdown_timeout(Duration::from_millis(50));
     let took = t.elapsed();
@@ -208,4 +216,21 @@ fn abort_cancels_a_closure_that_has_not_started() {
         first.await.unwrap();
     });
     assert!(!ran.load(Ordering::SeqCst));
+}
+
+#[test]
+fn a_runtime_dropped_inside_its_own_blocking_closure_does_not_hang() {
+    for (name, rt) in flavors() {
+        let handle = rt.handle().clone();
+        let slot = Arc::new(std::sync::Mutex::new(Some(rt)));
+        let s = slot.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(handle.spawn_blocking(move || {
+            let rt = s.lock().unwrap().take().unwrap();
+            drop(rt); // shuts down the pool this closure runs on
+            tx.send(()).unwrap();
+        }));
+        within(10, name, move || rx.recv().unwrap());
+        assert!(slot.lock().unwrap().is_none());
+    }
 }

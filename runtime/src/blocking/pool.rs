@@ -11,10 +11,19 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::loom::{thread, Arc, Condvar, Mutex, MutexGuard};
+use std::cell::Cell;
+
+use crate::loom::{thread, thread_local_const, Arc, Condvar, Mutex, MutexGuard};
 use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
 use crate::task::Runnable;
+
+thread_local_const! {
+    /// The pool this thread belongs to (null on other threads): a shutdown run from one of
+    /// the pool's own threads (a runtime dropped inside `spawn_blocking`) must not wait for
+    /// that thread.
+    static CURRENT_POOL: Cell<*const Inner> = Cell::new(std::ptr::null());
+}
 
 /// One runtime's blocking pool.
 pub(crate) struct Pool {
@@ -118,8 +127,9 @@ impl Pool {
         drop(state);
         drop(cancelled);
         let deadline = timeout.map(|t| Instant::now() + t);
+        let own = usize::from(CURRENT_POOL.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(inner))));
         let mut state = inner.state.lock().unwrap();
-        while state.threads > 0 {
+        while state.threads > own {
             match deadline {
                 None => state = inner.exited.wait(state).unwrap(),
                 Some(deadline) => {
@@ -136,6 +146,7 @@ impl Pool {
 
 impl Inner {
     fn run(&self, handle: Handle) {
+        CURRENT_POOL.with(|p| p.set(self));
         let _entered = RuntimeEntered::enter(handle);
         let mut state = self.state.lock().unwrap();
         'main: loop {
@@ -166,9 +177,9 @@ impl Inner {
         // Work queued before shutdown but after our last look still has its runner:
         // shutdown drained the queue, and `spawn` refuses work once shut down.
         state.threads -= 1;
-        if state.threads == 0 {
-            self.exited.notify_all();
-        }
+        // Every exit, not just the last: a shutdown run from a pool thread waits for all
+        // but one.
+        self.exited.notify_all();
     }
 }
 

@@ -5,22 +5,24 @@
 //!
 //! # The hand-off protocol
 //!
-//! Driver rule D1: only the thread holding the `core` try-lock polls. A worker with
-//! nothing to run tries the lock as it parks: the winner blocks in `Poller::wait` with
-//! the next timer deadline as its timeout; the losers park on their own parkers. The holder
-//! releases the lock before it runs any task, so no task ever keeps the driver from
-//! polling (the worker also wakes another sleeper when it leaves with work, and that one
-//! takes the driver over when it parks again).
+//! Driver rule D1: only the thread that set the `polling` flag (a try-lock) polls, and
+//! only it locks `core`. A worker with nothing to run tries the flag as it parks: the
+//! winner blocks in `Poller::wait` with the next timer deadline as its timeout (none
+//! without timers); the losers park on their own parkers. The holder releases the driver
+//! before it runs any task, so no task ever keeps the driver from polling (the worker also
+//! wakes another sleeper when it leaves with work, and that one takes the driver over when
+//! it parks again).
 //!
 //! Driver rule D2: before it decides to block, the holder publishes who it is in `owner`
-//! (a `SeqCst` store) and only then re-checks for work through the caller's `may_block`
-//! (for a worker: is it still listed as a sleeper, for the current-thread scheduler: is its
-//! main future woken or its injector non-empty). Whoever makes work available does the
-//! mirror image: it makes the work visible first (a `SeqCst` fence or RMW, or a lock the
-//! re-check also takes) and then reads `owner` (`SeqCst`); if that names the thread it
-//! wants to wake, it calls `Poller::notify()` as well as unparking the thread's parker.
-//! Either the holder's re-check sees the work, or the waker sees the owner; and a notify
-//! that arrives before `wait` is kept by the poller, so the wait returns at once.
+//! (a `SeqCst` store, then a `SeqCst` fence) and only then re-checks for work through the
+//! caller's `may_block` (for a worker: is it still listed as a sleeper; for the
+//! current-thread scheduler: is its main future woken or its injector non-empty).
+//! Whoever makes work available does the mirror image: it makes the work visible, then
+//! [`Driver::unpark`] fences and reads `owner`; if that names the thread it wants to wake,
+//! it calls `Poller::notify()` (besides unparking the thread's parker). Either the
+//! holder's re-check sees the work, or the waker sees the owner; and a notify that arrives
+//! before `wait` is kept by the poller, so the wait returns at once. `owner` stays
+//! published until the holder releases the driver.
 //!
 //! Driver rule D3: a timer inserted with a deadline earlier than the one the holder is
 //! sleeping until notifies the poller. Both sides read and write `sleeping_until` under the
@@ -141,7 +143,9 @@ impl Driver {
             Some(Duration::ZERO)
         };
         let waited = self.poller.wait(&mut core.events, timeout);
-        self.owner.store(NO_OWNER, SeqCst);
+        // `owner` stays published until the driver is released (in `dispatch`): a notifier
+        // meanwhile sends a notify that the next wait consumes at once (harmless), and keeps
+        // preferring another sleeper while this one is still busy in here.
         if block {
             self.timers.lock().unwrap().sleeping_until = None;
         }
@@ -244,6 +248,7 @@ impl Driver {
         }
         let wake = std::mem::take(&mut core.wake);
         drop(guard);
+        self.owner.store(NO_OWNER, SeqCst);
         self.polling.store(false, SeqCst);
         // Wake outside the driver: a woken task may register or park right away.
         let n = wake.len();
