@@ -28,8 +28,10 @@
 //! sleeping until notifies the poller. Both sides read and write `sleeping_until` under the
 //! timers' lock, and the holder records it before it waits.
 //!
-//! Wakers collected while polling (ready sources, fired timers) are woken after every lock
-//! is released, on the polling thread; a worker's wakes go to its own queue.
+//! Wakers collected while polling (ready sources, fired timers) are woken on the polling
+//! thread with the driver's locks released but before the driver is given up, so batches
+//! of timers from successive holders never interleave; a worker's wakes go to its own
+//! queue.
 
 pub(crate) mod poller;
 pub(crate) mod source;
@@ -246,13 +248,17 @@ impl Driver {
                 timers.wheel.advance(now, &mut core.wake);
             }
         }
-        let wake = std::mem::take(&mut core.wake);
+        // Wake with every lock released but before giving the driver up: a woken task may
+        // register or drop a source or a timer at once, and the next holder cannot wake a
+        // later batch of timers ahead of this one (timers fire in deadline order).
+        let mut wake = std::mem::take(&mut core.wake);
         drop(guard);
+        let n = wake.len();
+        wake.drain(..).for_each(Waker::wake);
+        // Only the holder locks `core` (rule D1): hand the buffer back for reuse.
+        self.core.lock().unwrap().wake = wake;
         self.owner.store(NO_OWNER, SeqCst);
         self.polling.store(false, SeqCst);
-        // Wake outside the driver: a woken task may register or park right away.
-        let n = wake.len();
-        wake.into_iter().for_each(Waker::wake);
         n
     }
 
