@@ -84,3 +84,20 @@ fn missed_ticks_follow_the_policy() {
 fn a_zero_period_panics() {
     let _ = interval(Duration::ZERO);
 }
+
+#[test]
+fn an_interval_is_a_stream_of_ticks() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+
+    for (name, rt) in flavors() {
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut iv = interval_at(start, Duration::from_millis(2));
+            for k in 0..3u32 {
+                let t = std::future::poll_fn(|cx| Pin::new(&mut iv).poll_next(cx)).await;
+                assert_eq!(t, Some(start + Duration::from_millis(2) * k), "{name}");
+            }
+        });
+    }
+}

@@ -1,4 +1,5 @@
 use std::future::poll_fn;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -71,7 +72,8 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
     }
 }
 
-/// A stream of ticks; see [`interval`].
+/// A stream of ticks; see [`interval`]. Also a `futures_core::Stream` of the ticks'
+/// scheduled instants (it never ends).
 #[derive(Debug)]
 pub struct Interval {
     sleep: Sleep,
@@ -130,5 +132,13 @@ impl Interval {
     /// The period.
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
     }
 }
