@@ -2,13 +2,22 @@
 //!
 //! `async-executor` has no ambient "current executor", so each worker thread (and each
 //! `block_on`) records its executor in a thread-local that `spawn` reads. Worker threads
-//! run `Executor::run` until the runtime is dropped.
+//! run `Executor::run` under `async_io::block_on` (what `smol::block_on` is) until the
+//! runtime is dropped, so an idle worker drives async-io's reactor for timers and sockets,
+//! as in smol's own multi-threaded setup. async-io also starts its own reactor thread
+//! ("async-io"), which drives the reactor whenever no worker does.
 use std::cell::RefCell;
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use async_executor::Executor;
+use async_io::{Async, Timer};
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<Executor<'static>>>> = const { RefCell::new(None) };
@@ -35,7 +44,7 @@ pub fn new(threads: usize) -> Rt {
             let stopped = stopped.clone();
             std::thread::spawn(move || {
                 CURRENT.with(|c| *c.borrow_mut() = Some(ex.clone()));
-                futures_lite::future::block_on(ex.run(async move {
+                async_io::block_on(ex.run(async move {
                     let _ = stopped.recv().await;
                 }));
             })
@@ -52,7 +61,7 @@ impl Rt {
     /// Runs a future to completion from outside the executor threads.
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
         let prev = CURRENT.with(|c| c.borrow_mut().replace(self.ex.clone()));
-        let out = futures_lite::future::block_on(f);
+        let out = async_io::block_on(f);
         CURRENT.with(|c| *c.borrow_mut() = prev);
         out
     }
@@ -125,4 +134,165 @@ pub fn send<T>(tx: Tx<T>, v: T) {
 /// Receives from a one-shot channel.
 pub async fn recv<T>(rx: Rx<T>) -> T {
     rx.recv().await.expect("sender dropped")
+}
+
+// Time: async-io's `Timer`.
+
+/// Waits for `d` (async-io's `Timer::after`).
+pub fn sleep(d: Duration) -> impl Future<Output = ()> {
+    let timer = Timer::after(d);
+    async move {
+        timer.await;
+    }
+}
+
+/// `timeout`'s error: the deadline passed first.
+#[derive(Debug)]
+pub struct Elapsed;
+
+/// Runs `f` for `d` at most: `f` raced against a `Timer` (polled first, as tokio's and
+/// magpie's `timeout` poll the inner future first). async-io has no `timeout`.
+pub fn timeout<F: Future>(d: Duration, f: F) -> impl Future<Output = Result<F::Output, Elapsed>> {
+    let timer = Timer::after(d);
+    futures_lite::future::or(async move { Ok(f.await) }, async move {
+        timer.await;
+        Err(Elapsed)
+    })
+}
+
+// Locks and queues: async-lock and async-channel (`Mutex::lock` is called directly: the
+// same name on every runtime).
+
+/// An async mutex.
+pub type Mutex<T> = async_lock::Mutex<T>;
+/// A counting semaphore.
+pub type Semaphore = async_lock::Semaphore;
+/// A held semaphore permit (released on drop).
+pub type Permit<'a> = async_lock::SemaphoreGuard<'a>;
+
+/// Waits for a permit.
+pub async fn acquire(s: &Semaphore) -> Permit<'_> {
+    s.acquire().await
+}
+
+/// The sending side of a bounded MPMC queue.
+pub type QueueTx<T> = async_channel::Sender<T>;
+/// The receiving side of a bounded MPMC queue.
+pub type QueueRx<T> = async_channel::Receiver<T>;
+
+/// A bounded MPMC queue: `async_channel::bounded`.
+pub fn queue<T>(capacity: usize) -> (QueueTx<T>, QueueRx<T>) {
+    async_channel::bounded(capacity)
+}
+
+/// Puts an item, waiting while the queue is full.
+pub async fn put<T>(q: &QueueTx<T>, v: T) {
+    if q.send(v).await.is_err() {
+        panic!("queue closed");
+    }
+}
+
+/// Takes an item; `None` once the queue is closed and drained.
+pub async fn get<T>(q: &QueueRx<T>) -> Option<T> {
+    q.recv().await.ok()
+}
+
+/// Closes the queue: getters drain what is left, then see `None`.
+pub fn close<T>(q: &QueueTx<T>) {
+    q.close();
+}
+
+// Combinators.
+
+/// Runs every future as a task; their outputs in input order (spawn each, then await
+/// every handle in turn: smol has no `gather`).
+pub async fn gather<I>(futs: I) -> Vec<<I::Item as Future>::Output>
+where
+    I: IntoIterator,
+    I::Item: Future + Send + 'static,
+    <I::Item as Future>::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await);
+    }
+    out
+}
+
+// TCP: async-io's `Async<std::net::TcpStream>` with futures-lite's extension traits.
+
+pub use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A TCP listener.
+pub type TcpListener = Async<std::net::TcpListener>;
+/// A TCP connection.
+pub type TcpStream = Async<std::net::TcpStream>;
+/// A connection's reading half.
+pub type ReadHalf = Half;
+/// A connection's writing half.
+pub type WriteHalf = Half;
+
+/// Binds a listener (`127.0.0.1:0` in the workloads).
+pub async fn bind(addr: &str) -> TcpListener {
+    let addr: SocketAddr = addr.parse().expect("a socket address");
+    Async::<std::net::TcpListener>::bind(addr).expect("bind")
+}
+
+/// The address a listener is bound to.
+pub fn local_addr(l: &TcpListener) -> SocketAddr {
+    l.get_ref().local_addr().expect("local_addr")
+}
+
+/// Accepts a connection, with Nagle's algorithm off.
+pub async fn accept(l: &TcpListener) -> TcpStream {
+    let (s, _) = l.accept().await.expect("accept");
+    s.get_ref().set_nodelay(true).expect("nodelay");
+    s
+}
+
+/// Connects, with Nagle's algorithm off.
+pub async fn connect(addr: SocketAddr) -> TcpStream {
+    let s = Async::<std::net::TcpStream>::connect(addr)
+        .await
+        .expect("connect");
+    s.get_ref().set_nodelay(true).expect("nodelay");
+    s
+}
+
+/// Splits a connection into halves that can move to different tasks (both share the
+/// `Async`: `&Async<TcpStream>` reads and writes).
+pub fn split(s: TcpStream) -> (ReadHalf, WriteHalf) {
+    let s = Arc::new(s);
+    (Half(s.clone()), Half(s))
+}
+
+/// One half of a split connection.
+#[derive(Debug)]
+pub struct Half(Arc<TcpStream>);
+
+impl futures_lite::AsyncRead for Half {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self.0).poll_read(cx, buf)
+    }
+}
+
+impl futures_lite::AsyncWrite for Half {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self.0).poll_flush(cx)
+    }
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self.0).poll_close(cx)
+    }
 }

@@ -1,5 +1,6 @@
 //! tokio (multi-thread scheduler) behind the adapter interface the workloads use.
 use std::future::Future;
+use std::net::SocketAddr;
 
 /// A multi-thread tokio runtime.
 #[derive(Debug)]
@@ -77,4 +78,110 @@ pub fn send<T>(tx: Tx<T>, v: T) {
 /// Receives from a one-shot channel.
 pub async fn recv<T>(rx: Rx<T>) -> T {
     rx.await.expect("sender dropped")
+}
+
+// Time.
+
+pub use tokio::time::{sleep, timeout};
+
+// Locks and queues (`Mutex::lock` is called directly: the same name on every runtime).
+
+/// An async mutex.
+pub type Mutex<T> = tokio::sync::Mutex<T>;
+/// A counting semaphore.
+pub type Semaphore = tokio::sync::Semaphore;
+/// A held semaphore permit (released on drop).
+pub type Permit<'a> = tokio::sync::SemaphorePermit<'a>;
+
+/// Waits for a permit.
+pub async fn acquire(s: &Semaphore) -> Permit<'_> {
+    s.acquire().await.expect("semaphore closed")
+}
+
+/// The sending side of a bounded MPMC queue. `tokio::sync` has no MPMC queue (its `mpsc`
+/// has one receiver), so tokio gets `async-channel`, the queue smol users reach for.
+pub type QueueTx<T> = async_channel::Sender<T>;
+/// The receiving side of a bounded MPMC queue.
+pub type QueueRx<T> = async_channel::Receiver<T>;
+
+/// A bounded MPMC queue: `async_channel::bounded`.
+pub fn queue<T>(capacity: usize) -> (QueueTx<T>, QueueRx<T>) {
+    async_channel::bounded(capacity)
+}
+
+/// Puts an item, waiting while the queue is full.
+pub async fn put<T>(q: &QueueTx<T>, v: T) {
+    if q.send(v).await.is_err() {
+        panic!("queue closed");
+    }
+}
+
+/// Takes an item; `None` once the queue is closed and drained.
+pub async fn get<T>(q: &QueueRx<T>) -> Option<T> {
+    q.recv().await.ok()
+}
+
+/// Closes the queue: getters drain what is left, then see `None`.
+pub fn close<T>(q: &QueueTx<T>) {
+    q.close();
+}
+
+// Combinators.
+
+/// Runs every future as a task; their outputs in input order (spawn each, then await
+/// every handle in turn: tokio has no `gather`).
+pub async fn gather<I>(futs: I) -> Vec<<I::Item as Future>::Output>
+where
+    I: IntoIterator,
+    I::Item: Future + Send + 'static,
+    <I::Item as Future>::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task failed"));
+    }
+    out
+}
+
+// TCP.
+
+pub use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A TCP listener.
+pub type TcpListener = tokio::net::TcpListener;
+/// A TCP connection.
+pub type TcpStream = tokio::net::TcpStream;
+/// A connection's owned reading half.
+pub type ReadHalf = tokio::net::tcp::OwnedReadHalf;
+/// A connection's owned writing half.
+pub type WriteHalf = tokio::net::tcp::OwnedWriteHalf;
+
+/// Binds a listener (`127.0.0.1:0` in the workloads).
+pub async fn bind(addr: &str) -> TcpListener {
+    TcpListener::bind(addr).await.expect("bind")
+}
+
+/// The address a listener is bound to.
+pub fn local_addr(l: &TcpListener) -> SocketAddr {
+    l.local_addr().expect("local_addr")
+}
+
+/// Accepts a connection, with Nagle's algorithm off.
+pub async fn accept(l: &TcpListener) -> TcpStream {
+    let (s, _) = l.accept().await.expect("accept");
+    s.set_nodelay(true).expect("nodelay");
+    s
+}
+
+/// Connects, with Nagle's algorithm off.
+pub async fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).await.expect("connect");
+    s.set_nodelay(true).expect("nodelay");
+    s
+}
+
+/// Splits a connection into halves that can move to different tasks.
+pub fn split(s: TcpStream) -> (ReadHalf, WriteHalf) {
+    s.into_split()
 }
