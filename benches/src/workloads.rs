@@ -22,7 +22,8 @@ pub fn runtime(threads: usize) -> Rt {
 /// One iteration of a workload on a runtime.
 pub type Iteration = fn(&Rt);
 
-/// Every workload of this file: (name, one iteration).
+/// Every workload, in table order: (name, one iteration). The later ones are in
+/// `workloads_coordination.rs` and `workloads_net.rs`, included beside this file.
 pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("spawn_many_local", spawn_many_local),
     ("spawn_many_remote_idle", spawn_many_remote_idle),
@@ -31,6 +32,13 @@ pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("ping_pong", ping_pong),
     ("chained_spawn", chained_spawn),
     ("fork_join", fork_join),
+    ("timers", timers),
+    ("mutex_contended", mutex_contended),
+    ("semaphore_contended", semaphore_contended),
+    ("queue_mpmc", queue_mpmc),
+    ("gather_10k", gather_10k),
+    ("tcp_echo", tcp_echo),
+    ("cpu_io_pipeline", cpu_io_pipeline),
 ];
 
 /// 10,000 tasks spawned from a worker, each decrements a counter; the last signals.
