@@ -305,6 +305,9 @@ impl<T> Stream for AsCompletedTimeout<T> {
         if this.inner.finished {
             return Poll::Ready(None);
         }
+        // Out of budget: yield now, so a Pending from the inner stream below always means
+        // "no output yet", never "no budget", and a ready output is never reported late.
+        ready!(coop::poll_proceed(cx)).restore();
         if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
             return Poll::Ready(item.map(Ok));
         }
