@@ -21,8 +21,9 @@
 //! [`Driver::unpark`] fences and reads `owner`; if that names the thread it wants to wake,
 //! it calls `Poller::notify()` (besides unparking the thread's parker). Either the
 //! holder's re-check sees the work, or the waker sees the owner; and a notify that arrives
-//! before `wait` is kept by the poller, so the wait returns at once. `owner` stays
-//! published until the holder releases the driver.
+//! before `wait` is kept by the poller, so the wait returns at once. `owner` is cleared as
+//! soon as `wait` returns; a separate `holder` hint names the thread holding the driver
+//! until it releases it, so notifiers can prefer waking someone else.
 //!
 //! Driver rule D3: a timer inserted with a deadline earlier than the one the holder is
 //! sleeping until notifies the poller. Both sides read and write `sleeping_until` under the
@@ -68,6 +69,9 @@ pub(crate) struct Driver {
     timers: Mutex<Timers>,
     /// Rule D2: the id of the thread inside `Poller::wait`, or [`NO_OWNER`].
     owner: AtomicUsize,
+    /// Who holds the driver (set by `try_park` until release), or [`NO_OWNER`]: a hint
+    /// for choosing whom to wake, never for correctness.
+    holder: AtomicUsize,
     shut_down: AtomicBool,
     /// Tick 0 of the wheel.
     start: Instant,
@@ -116,6 +120,7 @@ impl Driver {
                 sleeping_until: None,
             }),
             owner: AtomicUsize::new(NO_OWNER),
+            holder: AtomicUsize::new(NO_OWNER),
             shut_down: AtomicBool::new(false),
             start: Instant::now(),
         }))
@@ -133,6 +138,7 @@ impl Driver {
     /// the driver, otherwise the number of tasks woken.
     pub(crate) fn try_park(&self, owner: usize, may_block: impl FnOnce() -> bool) -> Option<usize> {
         let mut core = self.try_lock()?;
+        self.holder.store(owner, SeqCst);
         self.owner.store(owner, SeqCst);
         // The store and the caller's re-check are the two halves of a Dekker pair with
         // `unpark`'s (work made visible, owner read): the fences make it one for loom too,
@@ -145,9 +151,7 @@ impl Driver {
             Some(Duration::ZERO)
         };
         let waited = self.poller.wait(&mut core.events, timeout);
-        // `owner` stays published until the driver is released (in `dispatch`): a notifier
-        // meanwhile sends a notify that the next wait consumes at once (harmless), and keeps
-        // preferring another sleeper while this one is still busy in here.
+        self.owner.store(NO_OWNER, SeqCst);
         if block {
             self.timers.lock().unwrap().sleeping_until = None;
         }
@@ -197,10 +201,10 @@ impl Driver {
         }
     }
 
-    /// Who is in `Poller::wait` right now ([`NO_OWNER`] if nobody): a hint for choosing
-    /// whom to wake, never for correctness.
-    pub(crate) fn owner(&self) -> usize {
-        self.owner.load(SeqCst)
+    /// Who holds the driver right now, waiting or dispatching ([`NO_OWNER`] if nobody):
+    /// a hint for choosing whom to wake, never for correctness.
+    pub(crate) fn holder(&self) -> usize {
+        self.holder.load(SeqCst)
     }
 
     /// Wakes whoever is in the driver, or makes the next wait return at once.
@@ -257,7 +261,7 @@ impl Driver {
         wake.drain(..).for_each(Waker::wake);
         // Only the holder locks `core` (rule D1): hand the buffer back for reuse.
         self.core.lock().unwrap().wake = wake;
-        self.owner.store(NO_OWNER, SeqCst);
+        self.holder.store(NO_OWNER, SeqCst);
         self.polling.store(false, SeqCst);
         n
     }
@@ -419,7 +423,8 @@ mod loom_tests {
                 assert!(parks <= 2, "woken without work more than once");
             }
             waker.join().unwrap();
-            assert_eq!(driver.owner(), NO_OWNER);
+            assert_eq!(driver.holder(), NO_OWNER);
+            assert_eq!(driver.owner.load(SeqCst), NO_OWNER);
         });
     }
 
