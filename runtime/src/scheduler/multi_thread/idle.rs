@@ -18,6 +18,12 @@
 //!   `SeqCst` decrement, pairs with the pusher's `SeqCst` fence between its push and its
 //!   read of `state`: one of the two sees the other, so work is never left with everyone
 //!   asleep.
+//! - **The driver**: a parked worker may be the one waiting in the I/O driver. Notify
+//!   prefers another sleeper (the driver's holder is only picked when it is the only one),
+//!   so I/O and timers keep being polled. When the driver queues woken tasks on the
+//!   holder's own queues, the holder takes itself off `sleepers` (`unpark_self`, counted
+//!   unparked and not searching) and notifies as a pusher would; if a notifier popped it
+//!   first, it is already counted unparked and searching. Either way no count is lost.
 
 use crate::loom::atomic::{fence, AtomicUsize, Ordering::SeqCst};
 use crate::loom::Mutex;
