@@ -450,7 +450,8 @@ fn machine_description(opts: &Options) -> String {
         .unwrap_or_default();
     format!(
         "Run {date} on {cpu}, {} CPUs, {:.0} GiB, Linux {}, {rustc}; {} worker threads per runtime; \
-         medians of interleaved rounds; tokio 1.54, async-executor 1.14 (smol).",
+         medians of interleaved rounds; tokio 1.54; smol: async-executor 1.14, async-io 2.6, \
+         async-lock 3.5; async-channel 2.5 (queue_mpmc on tokio and smol).",
         num_cpus::get(),
         mem_kb as f64 / 1048576.0,
         kernel.trim(),
