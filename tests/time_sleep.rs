@@ -227,3 +227,27 @@ fn polling_a_sleep_outside_a_runtime_panics_with_advice() {
     let mut cx = Context::from_waker(std::task::Waker::noop());
     let _ = s.as_mut().poll(&mut cx);
 }
+
+#[test]
+fn an_earlier_timer_from_outside_the_workers_wakes_the_sleeping_driver() {
+    // A worker sleeps in the driver towards a timer a minute away; a sleep registered by a
+    // thread that is not a worker (the caller of block_on on a multi-thread runtime) must
+    // cut that wait short (driver rule D3), not wait for the minute.
+    let rt = magpie::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let far = rt.spawn(sleep(Duration::from_secs(60)));
+    std::thread::sleep(Duration::from_millis(20)); // let the worker park in the driver
+    let took = rt.block_on(async {
+        let t = Instant::now();
+        sleep(Duration::from_millis(5)).await;
+        t.elapsed()
+    });
+    assert!(took >= Duration::from_millis(5));
+    assert!(
+        took < Duration::from_millis(500),
+        "an outside 5 ms sleep took {took:?}"
+    );
+    far.abort();
+}
