@@ -251,3 +251,71 @@ fn an_earlier_timer_from_outside_the_workers_wakes_the_sleeping_driver() {
     );
     far.abort();
 }
+
+#[test]
+fn timers_keep_firing_while_a_task_blocks_its_worker() {
+    // Two workers; one is stuck in a task that blocks its thread for 300 ms. The other
+    // must take over the driver: twenty 1 ms sleeps finish long before the blocker does.
+    let rt = magpie::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..3 {
+        let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = started.clone();
+        let blocker = rt.spawn(async move {
+            s.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(300)); // blocks the worker thread
+        });
+        while !started.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let sleeper = rt.spawn(async {
+            let t = Instant::now();
+            for _ in 0..20 {
+                sleep(Duration::from_millis(1)).await;
+            }
+            t.elapsed()
+        });
+        let took = rt.block_on(sleeper).unwrap();
+        assert!(
+            took < Duration::from_millis(200),
+            "round {round}: 20 x 1 ms sleeps took {took:?} while a worker was blocked"
+        );
+        assert!(
+            !blocker.is_finished(),
+            "round {round}: the blocker ended first"
+        );
+        rt.block_on(blocker).unwrap();
+    }
+}
+
+#[test]
+fn a_task_woken_by_the_driver_that_then_blocks_does_not_stall_timers() {
+    // The blocker is woken by a timer, so it lands on the queue of the worker that was
+    // polling the driver; that worker must hand the driver (and the other woken tasks) on
+    // before it runs the blocker.
+    let rt = magpie::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..3 {
+        let blocker = rt.spawn(async {
+            sleep(Duration::from_millis(10)).await;
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let sleeper = rt.spawn(async {
+            let t = Instant::now();
+            for _ in 0..40 {
+                sleep(Duration::from_millis(1)).await;
+            }
+            t.elapsed()
+        });
+        let took = rt.block_on(sleeper).unwrap();
+        assert!(
+            took < Duration::from_millis(250),
+            "round {round}: 40 x 1 ms sleeps took {took:?} while a timer-woken task blocked"
+        );
+        rt.block_on(blocker).unwrap();
+    }
+}
