@@ -524,6 +524,57 @@ fn a_nested_group_keeps_the_outer_join_waiting_until_it_is_done() {
     });
 }
 
+/// asyncio's `task.cancel()` on one task of a group: that child goes, the group carries on.
+#[test]
+fn aborting_one_child_is_not_a_failure() {
+    within(30, "abort_one_child", || {
+        for (name, rt) in flavors() {
+            let drops = DropCounter::default();
+            let started = Arc::new(AtomicUsize::new(0));
+            rt.block_on(async {
+                let tg = TaskGroup::<String>::new();
+                let stuck = tg.spawn(stuck_child::<String>(&drops, &started));
+                let go = Signal::new();
+                let g = go.clone();
+                let sibling = tg.spawn(async move {
+                    g.wait().await;
+                    Ok("sibling done")
+                });
+                until(|| started.load(Ordering::SeqCst) == 1).await;
+                stuck.abort();
+                stuck.abort(); // twice is harmless
+                until(|| drops.count() == 1).await;
+                assert!(tg.is_open(), "{name}: a cancelled child is not a failure");
+                // The group still takes children, and the sibling still runs.
+                let late = tg.spawn(async { Ok("late") });
+                go.set();
+                tg.join().await.unwrap();
+                assert_eq!(stuck.await, None, "{name}");
+                assert_eq!(sibling.await, Some("sibling done"), "{name}");
+                assert_eq!(late.await, Some("late"), "{name}");
+            });
+        }
+    });
+}
+
+#[test]
+fn aborting_a_finished_or_refused_child_changes_nothing() {
+    for (name, rt) in flavors() {
+        rt.block_on(async {
+            let tg = TaskGroup::<()>::new();
+            let done = tg.spawn(async { Ok(5) });
+            until(|| tg.is_empty()).await;
+            done.abort();
+            assert_eq!(done.await, Some(5), "{name}: the value stays");
+            tg.cancel();
+            let refused = tg.spawn(async { Ok(6) });
+            refused.abort();
+            assert_eq!(refused.await, None, "{name}");
+            tg.join().await.unwrap();
+        });
+    }
+}
+
 #[test]
 fn task_group_types_are_debug() {
     let rt = magpie::Builder::new_current_thread().build().unwrap();

@@ -125,6 +125,31 @@ trait Hold: Send + Sync {
     fn release(&self);
 }
 
+/// A group as its children's [`ChildHandle`]s see it: abort one child.
+trait AbortChild: Send + Sync {
+    fn abort_child(&self, key: u64);
+}
+
+impl<E: Send> AbortChild for Inner<E> {
+    fn abort_child(&self, key: u64) {
+        let handle = {
+            let mut state = self.lock();
+            match state.children.get(&key) {
+                Some(Some(_)) => state.children.remove(&key).flatten(),
+                // A `ChildHandle` is handed out only after its child's handle was stored,
+                // so `Some(None)` cannot be seen here. `None`: the child has ended, or a
+                // stop took every handle (and aborted them).
+                Some(None) | None => None,
+            }
+        };
+        // Outside the lock (rule G4). The child's guard still counts it live until its
+        // future is dropped (rule G1); its entry is simply gone already.
+        if let Some(handle) = handle {
+            handle.abort();
+        }
+    }
+}
+
 impl<E: Send> Hold for Inner<E> {
     fn acquire(&self) {
         self.lock().holds += 1;
@@ -237,6 +262,11 @@ impl<E: Send + 'static> Inner<E> {
             }
         });
         // Store the handle so a later stop can abort the child (rule G2).
+        let abort: Arc<dyn AbortChild> = self.clone();
+        let child_handle = ChildHandle {
+            rx,
+            abort: Some((abort, key)),
+        };
         let mut state = self.lock();
         if state.phase != Phase::Open {
             drop(state);
@@ -248,7 +278,7 @@ impl<E: Send + 'static> Inner<E> {
             drop(state);
             drop(handle);
         }
-        Ok(ChildHandle { rx })
+        Ok(child_handle)
     }
 }
 
@@ -793,7 +823,7 @@ impl<E> fmt::Debug for GroupJoin<E> {
 
 /// The `Ok` value of one [`TaskGroup`] child: a future resolving to `Some(value)`, or to
 /// `None` if the child returned `Err` or panicked (the group reports those), was aborted,
-/// or was refused.
+/// or was refused. [`abort`](ChildHandle::abort) cancels this one child.
 ///
 /// Dropping it changes nothing: the child still belongs to its group.
 ///
@@ -809,12 +839,41 @@ impl<E> fmt::Debug for GroupJoin<E> {
 /// ```
 pub struct ChildHandle<T> {
     rx: oneshot::Receiver<T>,
+    /// The group and this child's key in it; `None` for a refused child.
+    abort: Option<(Arc<dyn AbortChild>, u64)>,
 }
 
 impl<T> ChildHandle<T> {
     fn refused() -> Self {
         let (_, rx) = oneshot::channel();
-        ChildHandle { rx }
+        ChildHandle { rx, abort: None }
+    }
+
+    /// Cancels this child alone, as asyncio's `task.cancel()` on a task of a group: its
+    /// future is dropped at its next scheduling point and this handle resolves to `None`.
+    /// A cancelled child is not a failure: its siblings and the group carry on, and `join`
+    /// still waits until its future has been dropped.
+    ///
+    /// Does nothing if the child has already finished, or was refused. Callable from any
+    /// thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let tg = magpie_combinators::TaskGroup::<()>::new();
+    ///     let slow = tg.spawn(std::future::pending::<Result<(), ()>>());
+    ///     let quick = tg.spawn(async { Ok(1) });
+    ///     slow.abort();
+    ///     tg.join().await.unwrap(); // no error: a cancelled child is not a failure
+    ///     assert_eq!(slow.await, None);
+    ///     assert_eq!(quick.await, Some(1));
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        if let Some((group, key)) = &self.abort {
+            group.abort_child(*key);
+        }
     }
 }
 
