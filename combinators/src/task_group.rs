@@ -20,6 +20,9 @@
 //! - G4. No lock is held while a task is spawned, aborted or woken, nor while a handle is
 //!   dropped: a runtime that has shut down drops a task's future on the spot, and that runs
 //!   a guard, which takes the lock.
+//! - G5. `ChildHandle::abort` takes that one child's handle out and aborts it; the child
+//!   stays live until its guard runs (G1), and the group stays `Open`: a cancelled child
+//!   is not a failure.
 //!
 //! # Nesting
 //!
@@ -143,7 +146,7 @@ impl<E: Send> AbortChild for Inner<E> {
             }
         };
         // Outside the lock (rule G4). The child's guard still counts it live until its
-        // future is dropped (rule G1); its entry is simply gone already.
+        // future is dropped (rule G1); its entry is simply gone already (rule G5).
         if let Some(handle) = handle {
             handle.abort();
         }
