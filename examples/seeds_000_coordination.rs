@@ -122,13 +122,12 @@ async fn task2() {
 }
 
 /// `await asyncio.wait([task1(), task2()])`: wait for both (asyncio's default,
-/// ALL_COMPLETED). Each becomes a task; awaiting every handle is that wait.
+/// ALL_COMPLETED), cancelling nothing.
 fn wait() {
     magpie::block_on(async {
-        let tasks = [magpie::spawn(task1()), magpie::spawn(task2())];
-        for task in tasks {
-            task.await.unwrap();
-        }
+        let tasks = vec![magpie::spawn(task1()), magpie::spawn(task2())];
+        let (done, pending) = magpie::wait(tasks, magpie::ReturnWhen::AllCompleted, None).await;
+        assert_eq!((done.len(), pending.len()), (2, 0));
     });
 }
 

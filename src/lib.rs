@@ -23,9 +23,9 @@ pub use magpie_runtime::{
 };
 
 pub use magpie_combinators::{
-    as_completed, gather, gather_outcomes, race, select, shield, try_gather, AsCompleted,
+    as_completed, gather, gather_outcomes, race, select, shield, try_gather, wait, AsCompleted,
     AsCompletedTimeout, ChildHandle, Either, Gather, GatherOutcomes, GroupError, GroupHandle,
-    GroupJoin, Shield, SpawnRefused, TaskGroup, TryGather,
+    GroupJoin, ReturnWhen, Shield, SpawnRefused, TaskGroup, TryGather, Wait,
 };
 
 /// Tasks: spawning with options, ids, the cooperative budget.

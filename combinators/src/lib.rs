@@ -14,6 +14,7 @@
 //! | `as_completed(aws, timeout=None)` | [`as_completed`] (a `futures_core::Stream`), [`AsCompleted::timeout`] |
 //! | `TaskGroup` | [`TaskGroup`], [`GroupHandle`], [`GroupError`] |
 //! | `shield(aw)` | [`shield`] |
+//! | `wait(aws, timeout, return_when)` | [`wait`] with [`ReturnWhen`] (cancels nothing) |
 //! | `wait(..., FIRST_COMPLETED)` + cancel the rest | [`select`], [`race`] |
 //!
 //! # Cancellation is dropping
@@ -50,9 +51,11 @@ mod gather;
 mod select;
 mod shield;
 mod task_group;
+mod wait;
 
 pub use as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
 pub use gather::{gather, gather_outcomes, try_gather, Gather, GatherOutcomes, TryGather};
 pub use select::{race, select, Either};
 pub use shield::{shield, Shield};
 pub use task_group::{ChildHandle, GroupError, GroupHandle, GroupJoin, SpawnRefused, TaskGroup};
+pub use wait::{wait, ReturnWhen, Wait};

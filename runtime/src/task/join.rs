@@ -33,13 +33,21 @@ pub struct JoinHandle<T> {
     /// every reference, this one included, is gone; so the header is valid for as long as
     /// `task` is `Some`, that is, for the handle's whole life.
     header: NonNull<Header>,
+    /// The outcome, once [`poll_finished`](JoinHandle::poll_finished) has seen the task end
+    /// (it takes the outcome out of the task to learn that); `poll` hands it over first.
+    outcome: Option<Result<T, JoinError>>,
 }
 
-// SAFETY: the handle is the `FallibleTask` (Send when `T: Send`, and `Header: Send + Sync`)
-// plus a shared pointer to the `Sync` header, only ever read through `&Header`.
+// The handle never pins `T` (the outcome is only ever moved), so it is `Unpin` whatever `T`.
+impl<T> Unpin for JoinHandle<T> {}
+
+// SAFETY: the handle is the `FallibleTask` (Send when `T: Send`, and `Header: Send + Sync`),
+// a shared pointer to the `Sync` header, only ever read through `&Header`, and an owned
+// `Option<Result<T, JoinError>>` (Send when `T: Send`).
 unsafe impl<T: Send> Send for JoinHandle<T> {}
-// SAFETY: as above: `&JoinHandle` only reads the `Sync` header and calls `&self` methods of
-// `FallibleTask`, which is `Sync` for `T: Send`.
+// SAFETY: as above: `&JoinHandle` only reads the `Sync` header, calls `&self` methods of
+// `FallibleTask` (`Sync` for `T: Send`), and reads the outcome's discriminant and its
+// `JoinError` (which is `Sync`), never a `&T`.
 unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
@@ -48,6 +56,7 @@ impl<T> JoinHandle<T> {
         JoinHandle {
             task: Some(task.fallible()),
             header,
+            outcome: None,
         }
     }
 
@@ -78,7 +87,53 @@ impl<T> JoinHandle<T> {
 
     /// Whether the task has finished (completed, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.task.as_ref().is_some_and(|t| t.is_finished())
+        self.outcome.is_some() || self.task.as_ref().is_some_and(|t| t.is_finished())
+    }
+
+    /// Waits for the task to finish *without* taking its output: once this returns
+    /// `Ready`, the outcome is kept in the handle and awaiting the handle yields it at once.
+    /// This is what `magpie::wait` uses to sort handles into done and pending. It spends no
+    /// cooperative budget.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// magpie_runtime::block_on(async {
+    ///     let mut h = magpie_runtime::spawn(async { 7 });
+    ///     poll_fn(|cx| h.poll_finished(cx)).await;
+    ///     assert!(h.is_finished());
+    ///     assert_eq!(h.finished_with_panic(), Some(false));
+    ///     assert_eq!(h.await.unwrap(), 7);
+    /// });
+    /// ```
+    pub fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.outcome.is_none() {
+            let out = std::task::ready!(self.poll_task(cx));
+            self.outcome = Some(out);
+        }
+        Poll::Ready(())
+    }
+
+    /// After [`poll_finished`](JoinHandle::poll_finished) returned `Ready`: whether the task
+    /// panicked (`Some(true)`), or ended otherwise (`Some(false)`: completed or cancelled).
+    /// `None` while the outcome has not been collected.
+    pub fn finished_with_panic(&self) -> Option<bool> {
+        self.outcome
+            .as_ref()
+            .map(|o| matches!(o, Err(e) if e.is_panic()))
+    }
+
+    fn poll_task(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let id = self.header().id;
+        let task = self
+            .task
+            .as_mut()
+            .expect("the task is only taken out on drop");
+        // `None`: async-task dropped the runnable (the runtime shut down first).
+        Pin::new(task)
+            .poll(cx)
+            .map(|out| out.unwrap_or_else(|| Err(JoinError::cancelled(id))))
     }
 
     /// The task's id.
@@ -97,16 +152,14 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let unit = std::task::ready!(coop::poll_proceed(cx));
-        let id = self.header().id;
-        let task = self
-            .task
-            .as_mut()
-            .expect("the task is only taken out on drop");
-        match Pin::new(task).poll(cx) {
+        if let Some(out) = self.outcome.take() {
+            unit.made_progress();
+            return Poll::Ready(out);
+        }
+        match self.poll_task(cx) {
             Poll::Ready(out) => {
                 unit.made_progress();
-                // `None`: async-task dropped the runnable (the runtime shut down first).
-                Poll::Ready(out.unwrap_or_else(|| Err(JoinError::cancelled(id))))
+                Poll::Ready(out)
             }
             Poll::Pending => Poll::Pending,
         }
