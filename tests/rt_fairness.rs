@@ -134,3 +134,52 @@ fn awaiting_ready_handles_spends_budget() {
         }
     });
 }
+
+#[test]
+fn remote_spawns_are_not_starved_by_long_polls() {
+    // One worker busy with tasks whose polls each take 50 µs. With a fixed injector
+    // interval of 61 ticks, a remote spawn could wait behind ~60 busy polls; the adaptive
+    // interval (about 200 µs of polling between looks at the injector) takes it within a
+    // handful, once the worker has measured its poll times.
+    let rt = magpie::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, polls) = (stop.clone(), polls.clone());
+            rt.spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let t = std::time::Instant::now();
+                    while t.elapsed() < std::time::Duration::from_micros(50) {
+                        std::hint::spin_loop();
+                    }
+                    polls.fetch_add(1, Ordering::SeqCst);
+                    magpie::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    // Let the worker measure a few batches of busy polls.
+    while polls.load(Ordering::SeqCst) < 400 {
+        std::thread::yield_now();
+    }
+    let mut worst = 0;
+    for _ in 0..20 {
+        let at_spawn = polls.load(Ordering::SeqCst);
+        let p = polls.clone();
+        let h = rt.spawn(async move { p.load(Ordering::SeqCst) });
+        let at_run = rt.block_on(h).unwrap();
+        worst = worst.max(at_run - at_spawn);
+    }
+    stop.store(true, Ordering::SeqCst);
+    for h in busy {
+        rt.block_on(h).unwrap();
+    }
+    assert!(
+        worst < 30,
+        "a remote spawn waited behind {worst} busy polls (a fixed interval allows ~60)"
+    );
+}

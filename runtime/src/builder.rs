@@ -19,6 +19,9 @@ pub(crate) struct Config {
     pub(crate) on_thread_start: Option<Callback>,
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) global_queue_interval: u32,
+    /// Whether workers tune the interval to their measured poll times (the default; an
+    /// explicit `global_queue_interval` fixes it).
+    pub(crate) adaptive_global_queue_interval: bool,
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
@@ -118,6 +121,10 @@ impl Builder {
 
     /// How many ticks a worker runs from its own queues before it checks the global
     /// injector first (default 61 multi-thread, 31 current-thread). `build()` fails on 0.
+    ///
+    /// Unless this is set, multi-thread workers tune the interval to their measured poll
+    /// times (about 200 µs of polling between looks, at most the default), so remote work
+    /// is not starved behind long polls; setting it fixes the interval.
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Builder {
         self.global_queue_interval = Some(ticks);
         self
@@ -215,6 +222,7 @@ impl Builder {
             on_thread_start: self.on_thread_start.clone(),
             on_thread_stop: self.on_thread_stop.clone(),
             global_queue_interval,
+            adaptive_global_queue_interval: self.global_queue_interval.is_none(),
             event_interval: self.event_interval,
             max_blocking_threads: self.max_blocking_threads,
             thread_keep_alive: self.thread_keep_alive,

@@ -16,6 +16,7 @@
 
 use std::cell::Cell;
 use std::ptr;
+use std::time::{Duration, Instant};
 
 use magpie_sync::coop;
 
@@ -26,6 +27,9 @@ use crate::metrics::WorkerCounters;
 use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
 use crate::task::Runnable;
+
+/// How much polling time a worker aims to let pass between looks at the injector first.
+const GLOBAL_QUEUE_TARGET: Duration = Duration::from_micros(200);
 
 /// How many times in a row a worker may run the task in its LIFO slot.
 pub(crate) const MAX_LIFO_POLLS: u8 = 3;
@@ -49,6 +53,10 @@ pub(crate) struct Worker {
     lifo: Cell<Option<Runnable>>,
     lifo_streak: Cell<u8>,
     tick: Cell<u32>,
+    /// Ticks between looks at the injector first; tuned by `tune_global_queue_interval`.
+    global_queue_interval: Cell<u32>,
+    /// When the current batch of `event_interval` ticks began (for tuning).
+    batch_start: Cell<Instant>,
     is_searching: Cell<bool>,
     rng: Cell<u64>,
     parker: Parker,
@@ -89,6 +97,8 @@ impl Worker {
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
+            global_queue_interval: Cell::new(shared.config.global_queue_interval),
+            batch_start: Cell::new(Instant::now()),
             is_searching: Cell::new(false),
             // Any odd seed differing per worker: xorshift needs non-zero.
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ ((index as u64 + 1) << 1) | 1),
@@ -132,6 +142,7 @@ impl Worker {
                 self.run_task(task);
                 if self.tick.get() % self.shared.config.event_interval == 0 {
                     self.shared.driver.try_poll_now();
+                    self.tune_global_queue_interval();
                 }
                 continue;
             }
@@ -140,6 +151,8 @@ impl Worker {
                 continue;
             }
             self.park();
+            // Time asleep is not polling time.
+            self.batch_start.set(Instant::now());
         }
     }
 
@@ -162,7 +175,7 @@ impl Worker {
     fn next_task(&self) -> Option<Runnable> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % self.shared.config.global_queue_interval == 0 {
+        if tick % self.global_queue_interval.get() == 0 {
             if let Some(task) = self.pop_injector() {
                 self.lifo_streak.set(0);
                 return Some(task);
@@ -179,6 +192,28 @@ impl Worker {
         }
         self.lifo_streak.set(0);
         self.local.pop().or_else(|| self.pop_injector())
+    }
+
+    /// Adapts how often the injector is looked at first to how long tasks take: aim for
+    /// about every [`GLOBAL_QUEUE_TARGET`] of polling, between 2 ticks and the configured
+    /// interval. With long polls (the busy tasks of `spawn_many_remote_busy`: 10 µs each)
+    /// a fixed 61 ticks would leave remote spawns waiting 600 µs per batch; with trivial
+    /// polls the configured interval stands. Called every `event_interval` ticks.
+    fn tune_global_queue_interval(&self) {
+        let config = &self.shared.config;
+        if !config.adaptive_global_queue_interval {
+            return;
+        }
+        let now = Instant::now();
+        let per_tick =
+            now.saturating_duration_since(self.batch_start.replace(now)) / config.event_interval;
+        let ticks = if per_tick.is_zero() {
+            config.global_queue_interval
+        } else {
+            (GLOBAL_QUEUE_TARGET.as_nanos() / per_tick.as_nanos())
+                .clamp(2, config.global_queue_interval as u128) as u32
+        };
+        self.global_queue_interval.set(ticks);
     }
 
     fn pop_injector(&self) -> Option<Runnable> {
