@@ -57,7 +57,10 @@ impl Shared {
 
     fn notify_parked(&self, fence_first: bool) {
         // Prefer a worker parked on its own parker: the one in the driver keeps polling.
-        if let Some(index) = self.idle.worker_to_notify(fence_first, self.driver.holder()) {
+        if let Some(index) = self
+            .idle
+            .worker_to_notify(fence_first, self.driver.holder())
+        {
             self.remotes[index].unparker.unpark();
             // Driver rule D2: the pop above (under the sleepers' lock, after the work was
             // made visible) comes before this read of the driver's owner.
