@@ -3,8 +3,9 @@
 //! # Protocol
 //!
 //! Everything happens under one short lock. The waiters of the current round are the
-//! queued slots of the wait list, so the arrival count is the list's length and a waiter
-//! dropped before the round completed simply leaves (its arrival is undone). The task
+//! queued waiters of the wait list, counted in `waiting` (which changes with the list, in
+//! the same critical section), and a waiter dropped before the round completed simply
+//! leaves (its arrival is undone). The task
 //! whose arrival completes the round is the leader: it grants every queued waiter its
 //! index (arrival order, `0..parties - 1`) and returns `parties - 1` itself, without
 //! waiting. `reset` and `abort` grant every queued waiter a broken outcome; `abort` also
@@ -18,10 +19,11 @@ use core::task::{Context, Poll};
 
 use crate::coop;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Key, Removed, WaitList, WakeList};
+use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Outcome {
+    #[default]
     Waiting,
     Passed(usize),
     Broken,
@@ -29,6 +31,8 @@ enum Outcome {
 
 struct State {
     broken: bool,
+    /// How many waiters are queued in `waiters` (this round's arrivals but the last).
+    waiting: usize,
     waiters: WaitList<Outcome>,
 }
 
@@ -137,6 +141,7 @@ impl Barrier {
             parties,
             state: Mutex::new(State {
                 broken: false,
+                waiting: 0,
                 waiters: WaitList::new(),
             }),
         }
@@ -165,7 +170,7 @@ impl Barrier {
     /// assert_eq!(magpie_sync::Barrier::new(2).n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        self.lock().waiters.len()
+        self.lock().waiting
     }
 
     /// Whether the barrier was [aborted](Self::abort).
@@ -182,10 +187,8 @@ impl Barrier {
     }
 
     fn break_waiters(state: &mut State, wakers: &mut WakeList) {
-        while let Some(key) = state.waiters.front() {
-            *state.waiters.data_mut(key) = Outcome::Broken;
-            wakers.push(state.waiters.grant(key));
-        }
+        while state.waiters.grant_front_with(Outcome::Broken, wakers) {}
+        state.waiting = 0;
     }
 
     /// Breaks the barrier: every waiting and future [`wait`](Self::wait) fails with
@@ -257,7 +260,7 @@ impl Barrier {
     ) -> impl Future<Output = Result<BarrierWaitResult, BrokenBarrierError>> + Send + '_ {
         Wait {
             barrier: self,
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 }
@@ -267,7 +270,7 @@ impl fmt::Debug for Barrier {
         let state = self.lock();
         f.debug_struct("Barrier")
             .field("parties", &self.parties)
-            .field("waiting", &state.waiters.len())
+            .field("waiting", &state.waiting)
             .field("broken", &state.broken)
             .finish()
     }
@@ -275,52 +278,59 @@ impl fmt::Debug for Barrier {
 
 struct Wait<'a> {
     barrier: &'a Barrier,
-    key: Option<Key>,
+    /// Our node in the wait list (`!Unpin`: `Wait` stays pinned while it is queued).
+    waiter: Waiter<Outcome>,
 }
 
 impl Future for Wait<'_> {
     type Output = Result<BarrierWaitResult, BrokenBarrierError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock.
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
         let parties = this.barrier.parties;
+        let waiter = &this.waiter;
         let mut wakers = WakeList::new();
         let mut state = this.barrier.lock();
-        let outcome = match this.key {
-            Some(key) => {
-                if !state.waiters.is_granted(key) {
-                    state.waiters.set_waker(key, cx.waker());
-                    return Poll::Pending;
-                }
-                this.key = None;
-                match state.waiters.remove(key) {
-                    Removed::Granted(outcome) => outcome,
-                    Removed::Queued(_) => unreachable!("checked granted above"),
-                }
-            }
-            None if state.broken => Outcome::Broken,
-            None if state.waiters.len() + 1 < parties => {
-                this.key = Some(
-                    state
-                        .waiters
-                        .push_back(cx.waker().clone(), Outcome::Waiting),
-                );
+        let outcome = if !waiter.is_idle() {
+            if !state.waiters.is_granted(waiter) {
+                // SAFETY: ours, queued in this list, under its lock (invariant 1).
+                unsafe { state.waiters.set_waker(waiter, cx.waker()) };
                 return Poll::Pending;
             }
-            None => {
-                // This arrival completes the round: release the others in arrival order.
-                let mut index = 0;
-                while let Some(key) = state.waiters.front() {
-                    *state.waiters.data_mut(key) = Outcome::Passed(index);
-                    wakers.push(state.waiters.grant(key));
-                    index += 1;
-                }
-                Outcome::Passed(index)
+            // SAFETY: ours, granted in this list, under its lock (invariant 1).
+            match unsafe { state.waiters.remove(waiter) } {
+                Removed::Granted(outcome) => outcome,
+                Removed::Queued(_) => unreachable!("checked granted above"),
             }
+        } else if state.broken {
+            Outcome::Broken
+        } else if state.waiting + 1 < parties {
+            // SAFETY: the waiter is ours and only used with this barrier's list; `self` is
+            // pinned (`Wait` is `!Unpin`) and `Drop` removes the waiter (wait list
+            // invariants 1 and 2).
+            unsafe {
+                state
+                    .waiters
+                    .push_back(waiter, cx.waker().clone(), Outcome::Waiting)
+            };
+            state.waiting += 1;
+            return Poll::Pending;
+        } else {
+            // This arrival completes the round: release the others in arrival order.
+            let mut index = 0;
+            while state
+                .waiters
+                .grant_front_with(Outcome::Passed(index), &mut wakers)
+            {
+                index += 1;
+            }
+            state.waiting = 0;
+            Outcome::Passed(index)
         };
         drop(state);
         wakers.wake_all();
@@ -335,9 +345,13 @@ impl Future for Wait<'_> {
 
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
+        if !self.waiter.is_idle() {
+            let mut state = self.barrier.lock();
             // Queued: the arrival is undone. Granted: the round already passed.
-            self.barrier.lock().waiters.remove(key);
+            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter) } {
+                state.waiting -= 1;
+            }
         }
     }
 }

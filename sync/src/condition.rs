@@ -13,7 +13,7 @@
 //! 3. **Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
 //!    returns the new guard.
 //! 4. **Cancellation.** A `wait` future dropped before it was notified leaves no trace
-//!    (its slot is removed; the mutex was already released). One dropped after a `One`
+//!    (its waiter leaves the list; the mutex was already released). One dropped after a `One`
 //!    notification, before it returned the guard (still queued as granted, or while
 //!    re-locking), hands a `One` notification to the next waiter. That is the case tokio
 //!    declined to build: without it, `notify(1)` to a waiter that is then cancelled would
@@ -29,11 +29,12 @@ use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
 use crate::mutex::{Mutex, MutexGuard};
 use crate::raw_semaphore::Acquire;
-use crate::wait_list::{Key, Removed, WaitList, WakeList};
+use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 /// What a waiter was notified with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Grant {
+    #[default]
     None,
     One,
     All,
@@ -129,9 +130,9 @@ impl Condition {
         wakers: &mut WakeList,
     ) {
         for _ in 0..n {
-            let Some(key) = list.front() else { break };
-            *list.data_mut(key) = grant;
-            wakers.push(list.grant(key));
+            if !list.grant_front_with(grant, wakers) {
+                break;
+            }
         }
         self.sync_waiting(list);
     }
@@ -225,6 +226,7 @@ impl Condition {
             cond: self,
             mutex,
             state: State::Start(Some(guard)),
+            waiter: Waiter::new(),
         }
     }
 
@@ -290,9 +292,9 @@ impl fmt::Debug for Condition {
 enum State<'a, T> {
     /// Not polled yet: still holding the lock.
     Start(Option<MutexGuard<'a, T>>),
-    /// Queued for a notification; the lock was released.
-    Queued(Key),
-    /// Notified; re-acquiring the lock.
+    /// `waiter` is queued for a notification; the lock was released.
+    Queued,
+    /// Notified; re-acquiring the lock (the `Acquire` is pinned in place).
     Relocking(Acquire<'a>, Grant),
     Done,
 }
@@ -301,43 +303,52 @@ struct Wait<'c, 'a, T> {
     cond: &'c Condition,
     mutex: &'a Mutex<T>,
     state: State<'a, T>,
+    /// Our node in the condition's wait list (`!Unpin`: `Wait` stays pinned).
+    waiter: Waiter<Grant>,
 }
-
-// All fields are `Unpin` except `T`, which is only reached through references.
-impl<T> Unpin for Wait<'_, '_, T> {}
 
 impl<'a, T> Future for Wait<'_, 'a, T> {
     type Output = MutexGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
-        let this = self.get_mut();
+        // SAFETY: nothing is moved out of `*this`: `state` is only overwritten in place
+        // (dropping the old value where it lies), the `Acquire` in it is polled pinned, and
+        // `waiter` is only used by reference. So both stay pinned until dropped.
+        let this = unsafe { self.get_unchecked_mut() };
         loop {
             match &mut this.state {
                 State::Start(guard) => {
                     let guard = guard.take();
                     let mut list = this.cond.lock();
-                    let key = list.push_back(cx.waker().clone(), Grant::None);
+                    // SAFETY: the waiter is ours and only used with this condition's list;
+                    // `self` is pinned and `Drop` removes the waiter (wait list
+                    // invariants 1 and 2).
+                    unsafe { list.push_back(&this.waiter, cx.waker().clone(), Grant::None) };
                     this.cond.sync_waiting(&list);
                     drop(list);
-                    this.state = State::Queued(key);
+                    this.state = State::Queued;
                     drop(guard); // protocol step 1: queued first, then unlock
                     return Poll::Pending;
                 }
-                State::Queued(key) => {
-                    let key = *key;
+                State::Queued => {
                     let mut list = this.cond.lock();
-                    if !list.is_granted(key) {
-                        list.set_waker(key, cx.waker());
+                    if !list.is_granted(&this.waiter) {
+                        // SAFETY: ours, queued in this list, under its lock (invariant 1).
+                        unsafe { list.set_waker(&this.waiter, cx.waker()) };
                         return Poll::Pending;
                     }
-                    let Removed::Granted(grant) = list.remove(key) else {
+                    // SAFETY: ours, granted in this list, under its lock (invariant 1).
+                    let Removed::Granted(grant) = (unsafe { list.remove(&this.waiter) }) else {
                         unreachable!("checked granted above")
                     };
                     drop(list);
                     this.state = State::Relocking(Acquire::new(this.mutex.raw(), 1), grant);
                 }
                 State::Relocking(acquire, _) => {
-                    return match Pin::new(acquire).poll(cx) {
+                    // SAFETY: `acquire` lives in `this.state`, which is pinned (see above)
+                    // and is dropped in place before being overwritten.
+                    let acquire = unsafe { Pin::new_unchecked(acquire) };
+                    return match acquire.poll(cx) {
                         Poll::Pending => Poll::Pending,
                         Poll::Ready(Ok(())) => {
                             this.state = State::Done;
@@ -354,11 +365,12 @@ impl<'a, T> Future for Wait<'_, 'a, T> {
 
 impl<T> Drop for Wait<'_, '_, T> {
     fn drop(&mut self) {
-        match core::mem::replace(&mut self.state, State::Done) {
-            State::Queued(key) => {
+        match &self.state {
+            State::Queued => {
                 let mut wakers = WakeList::new();
                 let mut list = self.cond.lock();
-                match list.remove(key) {
+                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+                match unsafe { list.remove(&self.waiter) } {
                     Removed::Granted(Grant::One) => {
                         self.cond
                             .notify_locked(&mut list, 1, Grant::One, &mut wakers)
@@ -368,8 +380,11 @@ impl<T> Drop for Wait<'_, '_, T> {
                 drop(list);
                 wakers.wake_all();
             }
-            State::Relocking(acquire, grant) => {
-                drop(acquire);
+            State::Relocking(_, grant) => {
+                let grant = *grant;
+                // Drops the `Acquire` in place (it is pinned), which hands on any lock
+                // it was granted.
+                self.state = State::Done;
                 if grant == Grant::One {
                     self.cond.notify(1);
                 }

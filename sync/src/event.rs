@@ -18,7 +18,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Key, WaitList, WakeList};
+use crate::wait_list::{WaitList, Waiter, WakeList};
 
 /// A flag tasks can wait for: asyncio's `Event`.
 ///
@@ -101,9 +101,7 @@ impl Event {
         }
         let mut wakers = WakeList::new();
         let mut list = self.lock();
-        while let Some(key) = list.front() {
-            wakers.push(list.grant(key));
-        }
+        while list.grant_front(&mut wakers) {}
         drop(list);
         wakers.wake_all();
     }
@@ -140,7 +138,7 @@ impl Event {
     pub fn wait(&self) -> impl Future<Output = ()> + Send + '_ {
         Wait {
             event: self,
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 }
@@ -161,54 +159,57 @@ impl fmt::Debug for Event {
 
 struct Wait<'a> {
     event: &'a Event,
-    key: Option<Key>,
+    /// Our node in the event's wait list; idle until the first pending poll.
+    waiter: Waiter<()>,
 }
 
 impl Future for Wait<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock.
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
-        let mut list;
-        match this.key {
-            None => {
-                if this.event.is_set() {
-                    unit.made_progress();
-                    return Poll::Ready(());
-                }
-                list = this.event.lock();
-                if this.event.is_set() {
-                    unit.made_progress();
-                    return Poll::Ready(());
-                }
-                this.key = Some(list.push_back(cx.waker().clone(), ()));
-                Poll::Pending
+        let waiter = &this.waiter;
+        if waiter.is_idle() {
+            if this.event.is_set() {
+                unit.made_progress();
+                return Poll::Ready(());
             }
-            Some(key) => {
-                list = this.event.lock();
-                if list.is_granted(key) {
-                    list.remove(key);
-                    this.key = None;
-                    unit.made_progress();
-                    Poll::Ready(())
-                } else {
-                    list.set_waker(key, cx.waker());
-                    Poll::Pending
-                }
+            let mut list = this.event.lock();
+            if this.event.is_set() {
+                unit.made_progress();
+                return Poll::Ready(());
             }
+            // SAFETY: the waiter is ours and only ever used with this event's list; `self`
+            // is pinned (`Wait` is `!Unpin`), so it stays put until `Drop` removes it
+            // (wait list invariants 1 and 2).
+            unsafe { list.push_back(waiter, cx.waker().clone(), ()) };
+            return Poll::Pending;
+        }
+        let mut list = this.event.lock();
+        if list.is_granted(waiter) {
+            // SAFETY: ours, granted in this list, under its lock (invariant 1).
+            unsafe { list.remove(waiter) };
+            unit.made_progress();
+            Poll::Ready(())
+        } else {
+            // SAFETY: ours, queued in this list, under its lock (invariant 1).
+            unsafe { list.set_waker(waiter, cx.waker()) };
+            Poll::Pending
         }
     }
 }
 
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            // A broadcast grant has nothing to hand on: just give the slot back.
-            self.event.lock().remove(key);
+        if !self.waiter.is_idle() {
+            // A broadcast grant has nothing to hand on: just leave the list.
+            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            unsafe { self.event.lock().remove(&self.waiter) };
         }
     }
 }
@@ -223,6 +224,15 @@ mod tests {
     fn is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Event>();
+    }
+
+    #[test]
+    fn stays_small() {
+        // An idle task parked on its own event holds both: keep them within tokio's
+        // `Notify` (32 bytes) and `Notified` (64 bytes). Waiting allocates nothing.
+        let e = Event::new();
+        assert!(core::mem::size_of::<Event>() <= 32);
+        assert!(core::mem::size_of_val(&e.wait()) <= 48);
     }
 
     #[test]

@@ -21,10 +21,12 @@
 //!
 //! # Fairness and cancellation
 //!
-//! Every waiter waits in a FIFO queue (a slab of waiter slots linked by index, under a
-//! short lock; see `src/wait_list.rs`) and is served in arrival order. `Mutex`, `RwLock`,
-//! the semaphores, `Event`, `Notify` and `Condition` keep an atomic beside it, so their
-//! uncontended paths take no lock; the queues take their short lock once per operation.
+//! Every waiter waits in a FIFO queue (an intrusive list under a short lock, whose nodes
+//! live in the waiting futures themselves, so waiting allocates nothing; see
+//! `src/wait_list.rs`) and is served in arrival order. `Mutex`, `RwLock`, the semaphores,
+//! `Event`, `Notify` and `Condition` keep an atomic beside it, so their uncontended paths
+//! take no lock; the queues take their short lock once per operation. The waiting futures
+//! are therefore `!Unpin`: pin them (`std::pin::pin!`, `Box::pin`) to poll them by hand.
 //!
 //! A waiting future dropped before it was granted leaves no trace; one dropped after it
 //! was granted (woken with permits, a notification or a reserved item) hands the grant to

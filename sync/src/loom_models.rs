@@ -267,3 +267,44 @@ fn loom_barrier_one_leader() {
         assert!(mine != t.join().unwrap(), "exactly one leader");
     });
 }
+
+#[test]
+fn loom_wait_list_unlink_middle_vs_grants() {
+    loom::model(|| {
+        // Three waiters linked through their futures; the middle one leaves while another
+        // thread grants from the front, so links are rewritten from both ends at once.
+        let n = Arc::new(Notify::new());
+        let mut a = Box::pin(n.notified());
+        let mut b = Box::pin(n.notified());
+        let mut c = Box::pin(n.notified());
+        assert!(poll_once(&mut a).is_pending());
+        assert!(poll_once(&mut b).is_pending());
+        assert!(poll_once(&mut c).is_pending());
+        let n2 = n.clone();
+        let notifier = thread::spawn(move || {
+            n2.notify_one();
+            n2.notify_one();
+        });
+        drop(b); // granted or not, `a` and `c` end up with the two notifications
+        notifier.join().unwrap();
+        assert!(poll_once(&mut a).is_ready());
+        assert!(poll_once(&mut c).is_ready());
+        assert!(poll_once(&mut Box::pin(n.notified())).is_pending());
+    });
+}
+
+#[test]
+fn loom_event_cancel_vs_set() {
+    loom::model(|| {
+        let e = Arc::new(Event::new());
+        let mut gone = Box::pin(e.wait());
+        let mut stays = Box::pin(e.wait());
+        assert!(poll_once(&mut gone).is_pending());
+        assert!(poll_once(&mut stays).is_pending());
+        let e2 = e.clone();
+        let setter = thread::spawn(move || e2.set());
+        drop(gone); // before or after the broadcast: no trace either way
+        setter.join().unwrap();
+        assert!(poll_once(&mut stays).is_ready());
+    });
+}

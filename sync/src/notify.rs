@@ -32,16 +32,17 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Key, Removed, WaitList, WakeList};
+use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 const NOTIFIED: usize = 0b01;
 const WAITING: usize = 0b10;
 const GEN_ONE: usize = 0b100;
 
 /// What a waiter was granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Grant {
     /// Nothing yet (queued).
+    #[default]
     None,
     /// One `notify_one` notification: passed on if the waiter is dropped.
     One,
@@ -100,16 +101,11 @@ impl Notify {
 
     /// Under the lock: gives one notification to the front waiter or stores it.
     fn notify_one_locked(&self, list: &mut WaitList<Grant>, wakers: &mut WakeList) {
-        match list.front() {
-            Some(key) => {
-                *list.data_mut(key) = Grant::One;
-                wakers.push(list.grant(key));
-                self.sync_waiting(list);
-            }
-            None => {
-                // WAITING is clear (list empty), so only NOTIFIED can change concurrently.
-                self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
-            }
+        if list.grant_front_with(Grant::One, wakers) {
+            self.sync_waiting(list);
+        } else {
+            // WAITING is clear (list empty), so only NOTIFIED can change concurrently.
+            self.state.fetch_or(NOTIFIED, Ordering::AcqRel);
         }
     }
 
@@ -167,10 +163,7 @@ impl Notify {
         let mut wakers = WakeList::new();
         let mut list = self.lock();
         self.state.fetch_add(GEN_ONE, Ordering::AcqRel);
-        while let Some(key) = list.front() {
-            *list.data_mut(key) = Grant::All;
-            wakers.push(list.grant(key));
-        }
+        while list.grant_front_with(Grant::All, &mut wakers) {}
         self.sync_waiting(&list);
         drop(list);
         wakers.wake_all();
@@ -195,7 +188,7 @@ impl Notify {
         Notified {
             notify: self,
             generation: self.state.load(Ordering::Acquire) & !(GEN_ONE - 1),
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 }
@@ -219,7 +212,8 @@ impl fmt::Debug for Notify {
 struct Notified<'a> {
     notify: &'a Notify,
     generation: usize,
-    key: Option<Key>,
+    /// Our node in the wait list; idle until the first pending poll.
+    waiter: Waiter<Grant>,
 }
 
 impl Notified<'_> {
@@ -250,38 +244,41 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock.
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
         let notify = this.notify;
-        let ready = match this.key {
-            None => {
-                let mut s = notify.state.load(Ordering::Acquire);
-                if this.try_complete(&mut s, false).is_ready() {
-                    true
-                } else {
-                    let mut list = notify.lock();
-                    let mut s = notify.state.load(Ordering::Acquire);
-                    if this.try_complete(&mut s, true).is_ready() {
-                        true
-                    } else {
-                        this.key = Some(list.push_back(cx.waker().clone(), Grant::None));
-                        false
-                    }
-                }
-            }
-            Some(key) => {
+        let waiter = &this.waiter;
+        let ready = if waiter.is_idle() {
+            let mut s = notify.state.load(Ordering::Acquire);
+            if this.try_complete(&mut s, false).is_ready() {
+                true
+            } else {
                 let mut list = notify.lock();
-                if list.is_granted(key) {
-                    list.remove(key);
-                    this.key = None;
+                let mut s = notify.state.load(Ordering::Acquire);
+                if this.try_complete(&mut s, true).is_ready() {
                     true
                 } else {
-                    list.set_waker(key, cx.waker());
+                    // SAFETY: the waiter is ours and only used with this list; `self` is
+                    // pinned (`Notified` is `!Unpin`) and `Drop` removes the waiter
+                    // (wait list invariants 1 and 2).
+                    unsafe { list.push_back(waiter, cx.waker().clone(), Grant::None) };
                     false
                 }
+            }
+        } else {
+            let mut list = notify.lock();
+            if list.is_granted(waiter) {
+                // SAFETY: ours, granted in this list, under its lock (invariant 1).
+                unsafe { list.remove(waiter) };
+                true
+            } else {
+                // SAFETY: ours, queued in this list, under its lock (invariant 1).
+                unsafe { list.set_waker(waiter, cx.waker()) };
+                false
             }
         };
         if ready {
@@ -295,11 +292,14 @@ impl Future for Notified<'_> {
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
+        if self.waiter.is_idle() {
+            return;
+        }
         let notify = self.notify;
         let mut wakers = WakeList::new();
         let mut list = notify.lock();
-        match list.remove(key) {
+        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        match unsafe { list.remove(&self.waiter) } {
             Removed::Granted(Grant::One) => notify.notify_one_locked(&mut list, &mut wakers),
             Removed::Granted(_) => {}
             Removed::Queued(_) => notify.sync_waiting(&list),
@@ -318,6 +318,15 @@ mod tests {
     fn is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Notify>();
+    }
+
+    #[test]
+    fn stays_small() {
+        // Within tokio's `Notify` (32 bytes) and `Notified` (64 bytes); waiting allocates
+        // nothing (the waiter node lives in the future).
+        let n = Notify::new();
+        assert!(core::mem::size_of::<Notify>() <= 32);
+        assert!(core::mem::size_of_val(&n.notified()) <= 56);
     }
 
     #[test]

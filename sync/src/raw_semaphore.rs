@@ -26,7 +26,7 @@
 //!    the lock and assigns its permits to the front waiters: a waiter whose need drops to
 //!    zero is granted (unlinked, woken once). When the list empties, leftover permits go
 //!    back to the word and `QUEUED` is cleared in one CAS.
-//! 4. **Cancellation.** A dropped [`Acquire`] removes its slot under the lock. The permits
+//! 4. **Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
 //!    it had been assigned so far (all of them if it was granted, some if it was partly
 //!    served, none if it had just queued) are released through step 3, so they reach the
 //!    next waiter or the word: no permit is lost, and a waiter dropped before any
@@ -42,7 +42,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Key, Removed, WaitList, WakeList};
+use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 const CLOSED: usize = 0b01;
 const QUEUED: usize = 0b10;
@@ -59,7 +59,8 @@ pub(crate) enum TryAcquire {
     NoPermits,
 }
 
-/// A waiter's slot data: the permits it still needs.
+/// A waiter's data: the permits it still needs.
+#[derive(Clone, Copy, Default)]
 struct Need(usize);
 
 pub(crate) struct RawSemaphore {
@@ -174,13 +175,16 @@ impl RawSemaphore {
         let mut wakers = WakeList::new();
         loop {
             while pool > 0 && !wakers.is_full() {
-                let Some(key) = list.front() else { break };
-                let need = list.data_mut(key);
-                let take = need.0.min(pool);
-                need.0 -= take;
-                pool -= take;
-                if need.0 == 0 {
-                    wakers.push(list.grant(key));
+                let Some(satisfied) = list.with_front(|need| {
+                    let take = need.0.min(pool);
+                    need.0 -= take;
+                    pool -= take;
+                    need.0 == 0
+                }) else {
+                    break;
+                };
+                if satisfied {
+                    list.grant_front(&mut wakers);
                 }
             }
             if list.is_empty() {
@@ -225,10 +229,7 @@ impl RawSemaphore {
         let mut wakers = WakeList::new();
         loop {
             let mut list = self.lock();
-            while !wakers.is_full() {
-                let Some(key) = list.front() else { break };
-                wakers.push(list.grant(key));
-            }
+            while !wakers.is_full() && list.grant_front(&mut wakers) {}
             let done = list.is_empty();
             if done {
                 self.drain_pool_and_clear_queued(0);
@@ -261,7 +262,8 @@ pub(crate) struct Closed;
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     needed: usize,
-    key: Option<Key>,
+    /// Our node in the wait list; idle until we queue.
+    waiter: Waiter<Need>,
 }
 
 impl<'a> Acquire<'a> {
@@ -269,12 +271,14 @@ impl<'a> Acquire<'a> {
         Self {
             sem,
             needed,
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 
     /// First poll: fast path, then queue under the lock (protocol steps 1 and 2).
-    fn poll_first(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    ///
+    /// `self` must be pinned: the waiter may be queued.
+    fn poll_first(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let sem = self.sem;
         match sem.try_acquire(self.needed) {
             Ok(()) => return Poll::Ready(Ok(())),
@@ -302,7 +306,10 @@ impl<'a> Acquire<'a> {
                 Ok(_) => {
                     let need = self.needed - free;
                     debug_assert!(need > 0);
-                    self.key = Some(list.push_back(cx.waker().clone(), Need(need)));
+                    // SAFETY: the waiter is ours and only used with this list; the caller
+                    // has `self` pinned and `Drop` removes the waiter (wait list
+                    // invariants 1 and 2).
+                    unsafe { list.push_back(&self.waiter, cx.waker().clone(), Need(need)) };
                     return Poll::Pending;
                 }
                 Err(actual) => s = actual,
@@ -310,14 +317,15 @@ impl<'a> Acquire<'a> {
         }
     }
 
-    fn poll_queued(&mut self, key: Key, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         let mut list = self.sem.lock();
-        if !list.is_granted(key) {
-            list.set_waker(key, cx.waker());
+        if !list.is_granted(&self.waiter) {
+            // SAFETY: ours, queued in this list, under its lock (invariant 1).
+            unsafe { list.set_waker(&self.waiter, cx.waker()) };
             return Poll::Pending;
         }
-        self.key = None;
-        match list.remove(key) {
+        // SAFETY: ours, granted in this list, under its lock (invariant 1).
+        match unsafe { list.remove(&self.waiter) } {
             Removed::Granted(Need(0)) => Poll::Ready(Ok(())),
             Removed::Granted(Need(missing)) => {
                 // Granted by close: return what had been assigned.
@@ -333,7 +341,9 @@ impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock, and
+        // `self` stays pinned (`Acquire` is `!Unpin`).
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
@@ -344,11 +354,10 @@ impl Future for Acquire<'_> {
             } else {
                 Ok(())
             })
+        } else if this.waiter.is_idle() {
+            this.poll_first(cx)
         } else {
-            match this.key {
-                None => this.poll_first(cx),
-                Some(key) => this.poll_queued(key, cx),
-            }
+            this.poll_queued(cx)
         };
         if result.is_ready() {
             unit.made_progress();
@@ -359,9 +368,12 @@ impl Future for Acquire<'_> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
+        if self.waiter.is_idle() {
+            return;
+        }
         let mut list = self.sem.lock();
-        let assigned = match list.remove(key) {
+        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        let assigned = match unsafe { list.remove(&self.waiter) } {
             Removed::Queued(Need(missing)) | Removed::Granted(Need(missing)) => {
                 self.needed - missing
             }
@@ -375,7 +387,7 @@ impl core::fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Acquire")
             .field("needed", &self.needed)
-            .field("queued", &self.key.is_some())
+            .field("queued", &!self.waiter.is_idle())
             .finish()
     }
 }

@@ -1,233 +1,349 @@
 //! The FIFO waiter queue every primitive in this crate parks its waiters in.
 //!
-//! A [`WaitList`] is a slab of waiter slots threaded into a doubly linked FIFO chain by
-//! index. It contains no `unsafe` code: the "intrusive list" is a `Vec` of slots whose
-//! `prev`/`next` fields are indices, so a waiter can be unlinked from the middle in O(1)
-//! and a slot is reused once its owner gives it back. It is always used under the owning
-//! primitive's short lock (a `Mutex` from [`crate::loom`]); each primitive keeps an atomic
-//! beside it so its uncontended path never takes that lock.
+//! A [`WaitList`] is an intrusive doubly linked list: its nodes ([`Waiter`]s) live inside
+//! the waiting futures themselves, so queueing a waiter allocates nothing, and a list
+//! costs two pointers. A waiter is unlinked from anywhere in O(1). The list is always used
+//! under the owning primitive's short lock (a `Mutex` from [`crate::loom`]); each primitive
+//! keeps an atomic beside it so its uncontended path never takes that lock.
 //!
-//! # Slot states
+//! # Waiter states
 //!
-//! A slot is `Vacant`, `Queued` (linked into the FIFO chain, holding the waiter's `Waker`)
-//! or `Granted` (unlinked, its waker taken and woken). Every slot carries a piece of
-//! primitive-specific data (`T`): the permits still missing, the kind of notification, the
-//! arrival index, ...
+//! A waiter is `IDLE` (in no list), `QUEUED` (linked into the FIFO chain, holding its
+//! task's `Waker`) or `GRANTED` (unlinked by a grant, its waker taken and woken, not yet
+//! removed by its owner). Every waiter carries a piece of primitive-specific data (`T`):
+//! the permits still missing, the kind of notification, the arrival index, ...
 //!
 //! # Invariants
 //!
-//! The primitives rely on these; `// SAFETY:`-free as the code is, the crate's correctness
-//! arguments cite them by number.
+//! The `// SAFETY:` comments in this crate cite these by number.
 //!
-//! 1. **One owner per key.** [`WaitList::push_back`] returns a key owned by exactly one
-//!    waiter future. Only that future calls [`WaitList::remove`] on it (when it completes
-//!    or is dropped), and the list never frees a slot by itself, so a key can never come to
-//!    name someone else's slot.
-//! 2. **Queued means linked.** A slot is in the FIFO chain if and only if it is `Queued`;
-//!    [`WaitList::len`] counts exactly those. Arrival order is chain order, and every grant
-//!    a primitive makes goes to the front of the chain first (FIFO fairness).
-//! 3. **One wake per grant.** [`WaitList::grant`] unlinks the slot and *takes* its waker;
-//!    a granted slot has no waker left, so one grant wakes its waiter at most once.
-//! 4. **A grant is owned until consumed.** Between [`WaitList::grant`] and the owner's
+//! 1. **One owner, one list.** A [`Waiter`] is a field of exactly one waiting future (its
+//!    owner). Only the owner passes it to [`WaitList::push_back`], [`WaitList::set_waker`]
+//!    and [`WaitList::remove`], and always to the same list (that of the primitive it
+//!    waits on). A waiter's links, waker and data are therefore read and written only
+//!    under that list's lock (every access goes through `&mut WaitList`); its state byte
+//!    is written only under it too, and read without it only by the owner, who alone
+//!    moves a waiter out of and back into `IDLE`.
+//! 2. **Pinned while not idle.** From `push_back` until `remove`, a waiter does not move
+//!    and is not freed: the owner is a pinned future (`!Unpin` through the waiter's
+//!    `PhantomPinned`), and its `Drop` removes a waiter that is not `IDLE` before the
+//!    waiter itself is dropped. A `Waiter` dropped while not idle aborts the process
+//!    rather than leave a dangling pointer in a list. (A pinned future that is leaked
+//!    instead, say with `mem::forget` of its `Box`, leaks its waiter too, which stays
+//!    valid.) So every pointer the list holds names a live waiter, and a list may be
+//!    dropped with waiters still linked: it follows no pointer when dropped.
+//! 3. **Queued means linked.** A waiter is in the FIFO chain if and only if it is
+//!    `QUEUED`. Arrival order is chain order, and every grant a primitive makes goes to the
+//!    front of the chain first (FIFO fairness).
+//! 4. **One wake per grant.** A grant unlinks the waiter and *takes* its waker; a granted
+//!    waiter has no waker left, so one grant wakes its waiter at most once.
+//! 5. **A grant is owned until consumed.** Between a grant and the owner's
 //!    [`WaitList::remove`], the grant (permits, a notification, a reserved item) belongs to
-//!    the slot. `remove` reports whether the slot was granted; an owner dropped after its
-//!    grant must then hand the grant on (to the next waiter or back to the primitive) under
-//!    the same lock, so nothing granted is ever lost.
-//! 5. **Wake outside the lock.** Wakers taken under the lock are collected in a
+//!    the waiter. `remove` reports whether the waiter was granted; an owner dropped after
+//!    its grant must then hand the grant on (to the next waiter or back to the primitive)
+//!    under the same lock, so nothing granted is ever lost.
+//! 6. **Wake outside the lock.** Wakers taken under the lock are collected in a
 //!    [`WakeList`] and woken after the lock is released, so a waker that runs user code
 //!    (or re-enters the primitive) never runs under it.
 
+use core::marker::PhantomPinned;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
 use core::task::Waker;
 
-/// Identifies one waiter's slot; owned by that waiter (invariant 1).
-pub(crate) type Key = usize;
+use crate::loom::atomic::{AtomicU8, Ordering};
+use crate::loom::UnsafeCell;
 
-const NIL: usize = usize::MAX;
+const IDLE: u8 = 0;
+const QUEUED: u8 = 1;
+const GRANTED: u8 = 2;
 
-enum SlotState<T> {
-    Vacant { next_free: usize },
-    Queued { waker: Option<Waker>, data: T },
-    Granted { data: T },
+type Link<T> = Option<NonNull<Waiter<T>>>;
+
+/// A waiter's links and waker, only touched under the list's lock (invariant 1).
+struct Node<T> {
+    prev: Link<T>,
+    next: Link<T>,
+    /// `None` whenever the waiter is idle (removal clears it), so dropping an idle
+    /// waiter has no waker to drop: no drop glue on the fast paths.
+    waker: ManuallyDrop<Option<Waker>>,
 }
 
-struct Slot<T> {
-    prev: usize,
-    next: usize,
-    state: SlotState<T>,
+/// One waiting future's node in a [`WaitList`]; a field of that future (invariant 1).
+///
+/// `data` sits outside `node` so that a small `T` packs beside the state byte.
+pub(crate) struct Waiter<T> {
+    state: AtomicU8,
+    /// Only touched under the list's lock (invariant 1).
+    data: UnsafeCell<T>,
+    node: UnsafeCell<Node<T>>,
+    _pinned: PhantomPinned,
 }
 
-/// How a slot was when its owner removed it.
+// SAFETY: the node holds a `Waker` (Send + Sync), a `T` and pointers to other waiters of
+// the same list; all of it is only touched under the list's lock (invariant 1), which
+// hands it from thread to thread with the needed synchronisation. The state byte is atomic.
+unsafe impl<T: Send> Send for Waiter<T> {}
+// SAFETY: as for `Send`: a shared `&Waiter` gives no access to the node without the lock.
+unsafe impl<T: Send> Sync for Waiter<T> {}
+
+impl<T: Copy + Default> Waiter<T> {
+    /// A waiter in no list.
+    pub(crate) fn new() -> Self {
+        Self {
+            state: AtomicU8::new(IDLE),
+            data: UnsafeCell::new(T::default()),
+            node: UnsafeCell::new(Node {
+                prev: None,
+                next: None,
+                waker: ManuallyDrop::new(None),
+            }),
+            _pinned: PhantomPinned,
+        }
+    }
+}
+
+impl<T> Waiter<T> {
+    /// Whether the waiter is in no list. Exact for its owner without the lock, since only
+    /// the owner moves it into and out of `IDLE` (invariant 1).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.state.load(Ordering::Acquire) == IDLE
+    }
+}
+
+impl<T> Drop for Waiter<T> {
+    fn drop(&mut self) {
+        // An atomic load, not `get_mut`: if invariant 2 were broken, a list could be
+        // writing the state byte right now.
+        if !self.is_idle() {
+            // A list still points here (invariant 2 broken): continuing would be UB.
+            std::eprintln!("magpie-sync: a waiter was dropped while still in a wait list");
+            std::process::abort();
+        }
+    }
+}
+
+/// How a waiter was when its owner removed it.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Removed<T> {
     /// Still waiting in the queue: nothing was granted.
     Queued(T),
-    /// Granted and not yet consumed: the caller now owns the grant (invariant 4).
+    /// Granted and not yet consumed: the caller now owns the grant (invariant 5).
     Granted(T),
 }
 
-/// A FIFO queue of waiters in a slab of reusable slots. See the module docs.
+/// A FIFO queue of waiters linked through the waiting futures. See the module docs.
 pub(crate) struct WaitList<T> {
-    slots: Vec<Slot<T>>,
-    free: usize,
-    head: usize,
-    tail: usize,
-    queued: usize,
+    head: Link<T>,
+    tail: Link<T>,
 }
 
-impl<T> WaitList<T> {
+// SAFETY: the list only holds pointers to waiters, which are `Send + Sync` for `T: Send`,
+// and follows them only through `&mut self`, under the primitive's lock (invariant 1).
+unsafe impl<T: Send> Send for WaitList<T> {}
+// SAFETY: `&WaitList` only reads `head` (`is_empty`); nodes are reached through `&mut`.
+unsafe impl<T: Send> Sync for WaitList<T> {}
+
+/// Runs `f` on the node of a waiter.
+///
+/// # Safety
+///
+/// `waiter` names a live waiter (invariant 2) whose node may be touched by the caller now:
+/// the caller holds the lock of the list the waiter belongs to (invariant 1), and no other
+/// reference to this node is live.
+unsafe fn with_node<T, R>(waiter: NonNull<Waiter<T>>, f: impl FnOnce(&mut Node<T>) -> R) -> R {
+    // SAFETY: live by the caller's contract.
+    let waiter = unsafe { waiter.as_ref() };
+    waiter.node.with_mut(|node| {
+        // SAFETY: exclusive access under the lock, by the caller's contract.
+        f(unsafe { &mut *node })
+    })
+}
+
+/// Runs `f` on the data of a waiter.
+///
+/// # Safety
+///
+/// As for [`with_node`].
+unsafe fn with_data<T, R>(waiter: NonNull<Waiter<T>>, f: impl FnOnce(&mut T) -> R) -> R {
+    // SAFETY: live by the caller's contract.
+    let waiter = unsafe { waiter.as_ref() };
+    waiter.data.with_mut(|data| {
+        // SAFETY: exclusive access under the lock, by the caller's contract.
+        f(unsafe { &mut *data })
+    })
+}
+
+impl<T: Copy> WaitList<T> {
     pub(crate) const fn new() -> Self {
         Self {
-            slots: Vec::new(),
-            free: NIL,
-            head: NIL,
-            tail: NIL,
-            queued: 0,
+            head: None,
+            tail: None,
         }
     }
 
-    /// Number of `Queued` (not yet granted) waiters.
-    pub(crate) fn len(&self) -> usize {
-        self.queued
-    }
-
+    /// Whether no waiter is queued.
     pub(crate) fn is_empty(&self) -> bool {
-        self.queued == 0
+        self.head.is_none()
     }
 
-    /// Appends a waiter at the back of the FIFO chain.
-    pub(crate) fn push_back(&mut self, waker: Waker, data: T) -> Key {
-        let state = SlotState::Queued {
-            waker: Some(waker),
-            data,
+    /// Runs `f` on the data of the oldest queued waiter, if any.
+    pub(crate) fn with_front<R>(&mut self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let head = self.head?;
+        // SAFETY: `head` is linked here, so it is live (invariant 2), and `&mut self` is
+        // this list's lock (invariant 1).
+        Some(unsafe { with_data(head, f) })
+    }
+
+    /// Grants the oldest queued waiter: unlinks it, marks it granted and puts its waker
+    /// in `wakers` (invariant 4). Returns `false` if nobody is queued.
+    pub(crate) fn grant_front(&mut self, wakers: &mut WakeList) -> bool {
+        let Some(head) = self.head else { return false };
+        // SAFETY: `head` is linked here, so it is live (invariant 2), and `&mut self` is
+        // this list's lock (invariant 1).
+        let waker = unsafe {
+            self.unlink(head);
+            with_node(head, |node| node.waker.take())
         };
-        let key = if self.free != NIL {
-            let key = self.free;
-            match self.slots[key].state {
-                SlotState::Vacant { next_free } => self.free = next_free,
-                _ => unreachable!("free list names an occupied slot"),
-            }
-            self.slots[key].state = state;
-            key
-        } else {
-            self.slots.push(Slot {
-                prev: NIL,
-                next: NIL,
-                state,
+        // SAFETY: live, as above; the state byte is written under the lock (invariant 1).
+        unsafe { head.as_ref() }
+            .state
+            .store(GRANTED, Ordering::Release);
+        wakers.push(waker);
+        true
+    }
+
+    /// Sets the front waiter's data to `data` and grants it (see [`grant_front`]).
+    ///
+    /// [`grant_front`]: Self::grant_front
+    pub(crate) fn grant_front_with(&mut self, data: T, wakers: &mut WakeList) -> bool {
+        self.with_front(|d| *d = data).is_some() && self.grant_front(wakers)
+    }
+
+    /// Appends an idle waiter at the back of the FIFO chain.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `waiter` and uses it with this list only (invariant 1), `waiter` is
+    /// idle, and it will not move or be freed before the caller passes it to
+    /// [`remove`](Self::remove) (invariant 2).
+    pub(crate) unsafe fn push_back(&mut self, waiter: &Waiter<T>, waker: Waker, data: T) {
+        debug_assert!(waiter.is_idle(), "a waiter queued twice");
+        let ptr = NonNull::from(waiter);
+        let tail = self.tail;
+        // SAFETY: the caller owns the idle waiter, so nobody else touches its node.
+        unsafe {
+            with_node(ptr, |node| {
+                node.prev = tail;
+                node.next = None;
+                *node.waker = Some(waker);
             });
-            self.slots.len() - 1
-        };
-        self.slots[key].prev = self.tail;
-        self.slots[key].next = NIL;
-        if self.tail == NIL {
-            self.head = key;
-        } else {
-            self.slots[self.tail].next = key;
+            with_data(ptr, |d| *d = data);
         }
-        self.tail = key;
-        self.queued += 1;
-        key
-    }
-
-    /// The oldest queued waiter.
-    pub(crate) fn front(&self) -> Option<Key> {
-        (self.head != NIL).then_some(self.head)
-    }
-
-    /// The queued waiter after `key` in arrival order.
-    #[cfg(all(test, not(loom)))]
-    pub(crate) fn next_queued(&self, key: Key) -> Option<Key> {
-        match self.slots[key].state {
-            SlotState::Queued { .. } => {
-                let next = self.slots[key].next;
-                (next != NIL).then_some(next)
-            }
-            _ => None,
+        match tail {
+            // SAFETY: the tail is linked here, so live (invariant 2); we hold the lock.
+            Some(tail) => unsafe { with_node(tail, |node| node.next = Some(ptr)) },
+            None => self.head = Some(ptr),
         }
+        self.tail = Some(ptr);
+        waiter.state.store(QUEUED, Ordering::Release);
     }
 
-    /// The data of a queued or granted slot.
-    pub(crate) fn data_mut(&mut self, key: Key) -> &mut T {
-        match &mut self.slots[key].state {
-            SlotState::Queued { data, .. } | SlotState::Granted { data } => data,
-            SlotState::Vacant { .. } => unreachable!("key used after remove"),
-        }
-    }
-
-    pub(crate) fn is_granted(&self, key: Key) -> bool {
-        matches!(self.slots[key].state, SlotState::Granted { .. })
+    /// Whether the waiter was granted (call under the lock).
+    pub(crate) fn is_granted(&self, waiter: &Waiter<T>) -> bool {
+        waiter.state.load(Ordering::Acquire) == GRANTED
     }
 
     /// Replaces a queued waiter's waker unless it would wake the same task.
-    pub(crate) fn set_waker(&mut self, key: Key, new: &Waker) {
-        if let SlotState::Queued { waker, .. } = &mut self.slots[key].state {
-            match waker {
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
+    pub(crate) unsafe fn set_waker(&mut self, waiter: &Waiter<T>, new: &Waker) {
+        if waiter.state.load(Ordering::Acquire) != QUEUED {
+            return; // granted: its waker was taken and must stay so (invariant 4)
+        }
+        // SAFETY: the waiter is ours and in this list, whose lock `&mut self` is.
+        unsafe {
+            with_node(NonNull::from(waiter), |node| match &*node.waker {
                 Some(w) if w.will_wake(new) => {}
-                _ => *waker = Some(new.clone()),
-            }
+                _ => *node.waker = Some(new.clone()),
+            });
         }
     }
 
-    fn unlink(&mut self, key: Key) {
-        let (prev, next) = (self.slots[key].prev, self.slots[key].next);
-        if prev == NIL {
-            self.head = next;
-        } else {
-            self.slots[prev].next = next;
-        }
-        if next == NIL {
-            self.tail = prev;
-        } else {
-            self.slots[next].prev = prev;
-        }
-        self.slots[key].prev = NIL;
-        self.slots[key].next = NIL;
-        self.queued -= 1;
-    }
-
-    /// Unlinks a queued waiter, marks it granted and returns its waker (invariant 3).
-    pub(crate) fn grant(&mut self, key: Key) -> Option<Waker> {
-        let state = core::mem::replace(
-            &mut self.slots[key].state,
-            SlotState::Vacant { next_free: NIL },
-        );
-        match state {
-            SlotState::Queued { waker, data } => {
-                self.slots[key].state = SlotState::Granted { data };
-                self.unlink(key);
-                waker
-            }
-            other => {
-                self.slots[key].state = other;
-                unreachable!("only a queued waiter can be granted")
-            }
-        }
-    }
-
-    /// Frees the slot of `key` (called by its owner only, invariant 1).
-    pub(crate) fn remove(&mut self, key: Key) -> Removed<T> {
-        let state = core::mem::replace(
-            &mut self.slots[key].state,
-            SlotState::Vacant {
-                next_free: self.free,
-            },
-        );
-        let removed = match state {
-            SlotState::Queued { data, .. } => {
-                self.unlink(key);
-                Removed::Queued(data)
-            }
-            SlotState::Granted { data } => Removed::Granted(data),
-            SlotState::Vacant { .. } => unreachable!("key removed twice"),
+    /// Unlinks a queued waiter.
+    ///
+    /// # Safety
+    ///
+    /// `waiter` is queued in this list and `&mut self` is its lock.
+    unsafe fn unlink(&mut self, waiter: NonNull<Waiter<T>>) {
+        // SAFETY: queued here, so live (invariant 2), under the lock (invariant 1).
+        let (prev, next) = unsafe {
+            with_node(waiter, |node| {
+                (
+                    core::mem::take(&mut node.prev),
+                    core::mem::take(&mut node.next),
+                )
+            })
         };
-        self.free = key;
-        removed
+        match prev {
+            // SAFETY: `prev` is linked here, so live; we hold the lock.
+            Some(prev) => unsafe { with_node(prev, |node| node.next = next) },
+            None => self.head = next,
+        }
+        match next {
+            // SAFETY: `next` is linked here, so live; we hold the lock.
+            Some(next) => unsafe { with_node(next, |node| node.prev = prev) },
+            None => self.tail = prev,
+        }
+    }
+
+    /// Takes the waiter out of the list (if queued) and makes it idle again; returns its
+    /// data and whether it had been granted (invariant 5).
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
+    pub(crate) unsafe fn remove(&mut self, waiter: &Waiter<T>) -> Removed<T> {
+        let ptr = NonNull::from(waiter);
+        let state = waiter.state.load(Ordering::Acquire);
+        // SAFETY: ours and in this list, under its lock (the caller's contract).
+        let data = unsafe {
+            if state == QUEUED {
+                self.unlink(ptr);
+            }
+            with_node(ptr, |node| *node.waker = None);
+            with_data(ptr, |d| *d)
+        };
+        waiter.state.store(IDLE, Ordering::Release);
+        match state {
+            QUEUED => Removed::Queued(data),
+            GRANTED => Removed::Granted(data),
+            _ => unreachable!("an idle waiter removed"),
+        }
+    }
+
+    /// The queued waiters' data, front first (tests only).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn queued_data(&mut self) -> std::vec::Vec<T> {
+        let mut out = std::vec::Vec::new();
+        let mut cur = self.head;
+        while let Some(ptr) = cur {
+            // SAFETY: linked here, so live (invariant 2); `&mut self` is the lock.
+            cur = unsafe {
+                out.push(with_data(ptr, |d| *d));
+                with_node(ptr, |node| node.next)
+            };
+        }
+        out
     }
 }
 
 impl<T> core::fmt::Debug for WaitList<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("WaitList")
-            .field("queued", &self.queued)
+            .field("empty", &self.head.is_none())
             .finish()
     }
 }
@@ -235,7 +351,7 @@ impl<T> core::fmt::Debug for WaitList<T> {
 /// How many wakers a [`WakeList`] holds inline before it spills to the heap.
 const WAKE_BATCH: usize = 32;
 
-/// Wakers collected under a lock, to be woken after it is released (invariant 5).
+/// Wakers collected under a lock, to be woken after it is released (invariant 6).
 ///
 /// Holds [`WAKE_BATCH`] wakers inline; callers that can release the lock between batches
 /// check [`is_full`](Self::is_full), the others (broadcasts that must grant every waiter
@@ -294,39 +410,61 @@ impl Drop for WakeList {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use core::pin::pin;
 
     #[test]
     fn fifo_order_and_removal_from_the_middle() {
         let mut list = WaitList::new();
-        let a = list.push_back(Waker::noop().clone(), 'a');
-        let b = list.push_back(Waker::noop().clone(), 'b');
-        let c = list.push_back(Waker::noop().clone(), 'c');
-        assert_eq!(list.len(), 3);
-        assert_eq!(list.remove(b), Removed::Queued('b'));
-        assert_eq!(list.front(), Some(a));
-        assert_eq!(list.next_queued(a), Some(c));
-        list.grant(a);
-        assert!(list.is_granted(a));
-        assert_eq!(list.front(), Some(c));
-        assert_eq!(list.len(), 1);
-        assert_eq!(list.remove(a), Removed::Granted('a'));
-        // The freed slots are reused.
-        let d = list.push_back(Waker::noop().clone(), 'd');
-        assert!(d == a || d == b);
-        assert_eq!(list.next_queued(c), Some(d));
-        assert_eq!(list.remove(c), Removed::Queued('c'));
-        assert_eq!(list.front(), Some(d));
-        assert_eq!(list.remove(d), Removed::Queued('d'));
+        let mut wakers = WakeList::new();
+        let (a, b, c, d) = (
+            pin!(Waiter::new()),
+            pin!(Waiter::new()),
+            pin!(Waiter::new()),
+            pin!(Waiter::new()),
+        );
+        let (a, b, c, d) = (&*a, &*b, &*c, &*d);
+        // SAFETY: the waiters are pinned on this stack frame and removed before its end;
+        // this test owns them all and uses one list.
+        unsafe {
+            list.push_back(a, Waker::noop().clone(), 'a');
+            list.push_back(b, Waker::noop().clone(), 'b');
+            list.push_back(c, Waker::noop().clone(), 'c');
+            assert_eq!(list.queued_data(), ['a', 'b', 'c']);
+            assert_eq!(list.remove(b), Removed::Queued('b'));
+            assert_eq!(list.queued_data(), ['a', 'c']);
+            assert!(list.grant_front(&mut wakers));
+            assert!(list.is_granted(a));
+            assert_eq!(list.queued_data(), ['c']);
+            assert_eq!(list.remove(a), Removed::Granted('a'));
+            assert!(a.is_idle());
+            // A removed waiter can queue again.
+            list.push_back(d, Waker::noop().clone(), 'd');
+            list.push_back(b, Waker::noop().clone(), 'B');
+            assert_eq!(list.queued_data(), ['c', 'd', 'B']);
+            assert_eq!(list.remove(c), Removed::Queued('c'));
+            assert_eq!(list.with_front(|d| *d), Some('d'));
+            assert_eq!(list.remove(b), Removed::Queued('B'));
+            assert_eq!(list.remove(d), Removed::Queued('d'));
+        }
         assert!(list.is_empty());
-        assert_eq!(list.front(), None);
+        assert_eq!(list.with_front(|d| *d), None);
+        assert!(!list.grant_front(&mut wakers));
     }
 
     #[test]
     fn grant_takes_the_waker_once() {
         let mut list = WaitList::new();
-        let a = list.push_back(Waker::noop().clone(), ());
-        assert!(list.grant(a).is_some());
-        list.set_waker(a, Waker::noop()); // ignored: granted slots keep no waker
-        assert_eq!(list.remove(a), Removed::Granted(()));
+        let mut wakers = WakeList::new();
+        let a = pin!(Waiter::<()>::new());
+        // SAFETY: pinned here, removed before the end of the test, one list.
+        unsafe {
+            list.push_back(&a, Waker::noop().clone(), ());
+            assert!(list.grant_front(&mut wakers));
+            assert_eq!(wakers.len, 1);
+            list.set_waker(&a, Waker::noop()); // ignored: granted waiters keep no waker
+            assert!(!list.grant_front(&mut wakers));
+            assert_eq!(wakers.len, 1);
+            assert_eq!(list.remove(&a), Removed::Granted(()));
+        }
     }
 }

@@ -21,8 +21,8 @@
 //! 3. **Invariants.** Getters wait only while every stored item is reserved; putters only
 //!    while every free slot is reserved. Each push grants the front getter if an item is
 //!    unreserved; each pop grants the front putter if a slot is unreserved.
-//! 4. **Cancellation.** A `get`/`put` dropped before it was granted only removes its slot.
-//!    One dropped after it was granted gives its reservation back and, in the same
+//! 4. **Cancellation.** A `get`/`put` dropped before it was granted only leaves its wait
+//!    list. One dropped after it was granted gives its reservation back and, in the same
 //!    critical section, grants the next waiter (step 3): no item or slot is stranded, and
 //!    the dropped `put` did not insert its item.
 //! 5. **Close** (asyncio 3.13 `shutdown`). Sets `closed` and wakes every getter and putter
@@ -40,7 +40,7 @@ use core::task::{Context, Poll};
 
 use crate::coop;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Key, Removed, WaitList, WakeList};
+use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 pub use store::{Fifo, Lifo, Priority, Store};
 
@@ -239,8 +239,9 @@ impl fmt::Display for TaskDoneError {
 impl std::error::Error for TaskDoneError {}
 
 /// A getter's or putter's grant: a reservation, or the queue closing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Grant {
+    #[default]
     None,
     Reserved,
     Closed,
@@ -395,12 +396,10 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
     /// After a push: count the task, grant the front getter if an item is free (step 3).
     fn pushed(state: &mut State<S>, wakers: &mut WakeList) {
         state.unfinished += 1;
-        if state.len() > state.reserved_get {
-            if let Some(key) = state.getters.front() {
-                *state.getters.data_mut(key) = Grant::Reserved;
-                state.reserved_get += 1;
-                wakers.push(state.getters.grant(key));
-            }
+        if state.len() > state.reserved_get
+            && state.getters.grant_front_with(Grant::Reserved, wakers)
+        {
+            state.reserved_get += 1;
         }
     }
 
@@ -409,10 +408,8 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
         if state.closed || state.len() + state.reserved_put >= self.capacity {
             return;
         }
-        if let Some(key) = state.putters.front() {
-            *state.putters.data_mut(key) = Grant::Reserved;
+        if state.putters.grant_front_with(Grant::Reserved, wakers) {
             state.reserved_put += 1;
-            wakers.push(state.putters.grant(key));
         }
     }
 
@@ -520,7 +517,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
         Put {
             queue: self,
             item: Some(item),
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 
@@ -547,7 +544,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
     pub fn get(&self) -> impl Future<Output = Result<T, QueueClosed>> + '_ {
         Get {
             queue: self,
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 
@@ -596,9 +593,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
         }
         state.unfinished -= 1;
         if state.unfinished == 0 {
-            while let Some(key) = state.joiners.front() {
-                wakers.push(state.joiners.grant(key));
-            }
+            while state.joiners.grant_front(&mut wakers) {}
         }
         drop(state);
         wakers.wake_all();
@@ -634,7 +629,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
     pub fn join(&self) -> impl Future<Output = ()> + '_ {
         Join {
             queue: self,
-            key: None,
+            waiter: Waiter::new(),
         }
     }
 
@@ -685,17 +680,12 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             state.unfinished = state.unfinished.saturating_sub(n);
             state.reserved_get = 0;
             if state.unfinished == 0 {
-                while let Some(key) = state.joiners.front() {
-                    wakers.push(state.joiners.grant(key));
-                }
+                while state.joiners.grant_front(&mut wakers) {}
             }
         }
         let state_ref = &mut *state;
         for list in [&mut state_ref.getters, &mut state_ref.putters] {
-            while let Some(key) = list.front() {
-                *list.data_mut(key) = Grant::Closed;
-                wakers.push(list.grant(key));
-            }
+            while list.grant_front_with(Grant::Closed, &mut wakers) {}
         }
         drop(state);
         wakers.wake_all();
@@ -718,55 +708,63 @@ impl<T, S: Store<T>> fmt::Debug for BaseQueue<T, S> {
 struct Put<'a, T, S: Store<T>> {
     queue: &'a BaseQueue<T, S>,
     item: Option<T>,
-    key: Option<Key>,
+    /// Our node in the putters' list (`!Unpin`: `Put` stays pinned while it is queued).
+    waiter: Waiter<Grant>,
 }
-
-// The item is moved, never pinned.
-impl<T, S: Store<T>> Unpin for Put<'_, T, S> {}
 
 impl<T, S: Store<T>> Future for Put<'_, T, S> {
     type Output = Result<(), PutError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // SAFETY: nothing is moved out of `*this` but the item (which is never pinned);
+        // `waiter` is only used by reference, so it stays pinned.
+        let this = unsafe { self.get_unchecked_mut() };
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
         let queue = this.queue;
+        let waiter = &this.waiter;
         let mut wakers = WakeList::new();
         let mut state = queue.lock();
         let item = this.item.take().expect("Put polled after completion");
-        let result = match this.key {
-            None => match queue.try_put_locked(&mut state, item, &mut wakers) {
+        let result = if waiter.is_idle() {
+            match queue.try_put_locked(&mut state, item, &mut wakers) {
                 Ok(()) => Ok(()),
                 Err(TryPutError::Closed(item)) => Err(PutError(item)),
                 Err(TryPutError::Full(item)) => {
                     this.item = Some(item);
-                    this.key = Some(state.putters.push_back(cx.waker().clone(), Grant::None));
+                    // SAFETY: the waiter is ours and only used with the putters' list;
+                    // `self` is pinned and `Drop` removes the waiter (wait list
+                    // invariants 1 and 2).
+                    unsafe {
+                        state
+                            .putters
+                            .push_back(waiter, cx.waker().clone(), Grant::None)
+                    };
                     return Poll::Pending;
                 }
-            },
-            Some(key) => {
-                if !state.putters.is_granted(key) {
-                    this.item = Some(item);
-                    state.putters.set_waker(key, cx.waker());
-                    return Poll::Pending;
+            }
+        } else {
+            if !state.putters.is_granted(waiter) {
+                this.item = Some(item);
+                // SAFETY: ours, queued in this list, under its lock (invariant 1).
+                unsafe { state.putters.set_waker(waiter, cx.waker()) };
+                return Poll::Pending;
+            }
+            // SAFETY: ours, granted in this list, under its lock (invariant 1).
+            match unsafe { state.putters.remove(waiter) } {
+                Removed::Granted(Grant::Reserved) if !state.closed => {
+                    state.reserved_put -= 1;
+                    state.items.push(item);
+                    BaseQueue::<T, S>::pushed(&mut state, &mut wakers);
+                    Ok(())
                 }
-                this.key = None;
-                match state.putters.remove(key) {
-                    Removed::Granted(Grant::Reserved) if !state.closed => {
-                        state.reserved_put -= 1;
-                        state.items.push(item);
-                        BaseQueue::<T, S>::pushed(&mut state, &mut wakers);
-                        Ok(())
-                    }
-                    Removed::Granted(Grant::Reserved) => {
-                        state.reserved_put -= 1;
-                        Err(PutError(item))
-                    }
-                    _ => Err(PutError(item)),
+                Removed::Granted(Grant::Reserved) => {
+                    state.reserved_put -= 1;
+                    Err(PutError(item))
                 }
+                _ => Err(PutError(item)),
             }
         };
         drop(state);
@@ -778,10 +776,13 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
 
 impl<T, S: Store<T>> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
+        if self.waiter.is_idle() {
+            return;
+        }
         let mut wakers = WakeList::new();
         let mut state = self.queue.lock();
-        if let Removed::Granted(Grant::Reserved) = state.putters.remove(key) {
+        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        if let Removed::Granted(Grant::Reserved) = unsafe { state.putters.remove(&self.waiter) } {
             state.reserved_put -= 1;
             self.queue.slot_freed(&mut state, &mut wakers);
         }
@@ -792,28 +793,32 @@ impl<T, S: Store<T>> Drop for Put<'_, T, S> {
 
 struct Get<'a, T, S: Store<T>> {
     queue: &'a BaseQueue<T, S>,
-    key: Option<Key>,
+    /// Our node in the getters' list (`!Unpin`: `Get` stays pinned while it is queued).
+    waiter: Waiter<Grant>,
 }
 
 impl<T, S: Store<T>> Future for Get<'_, T, S> {
     type Output = Result<T, QueueClosed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock.
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
         let queue = this.queue;
+        let waiter = &this.waiter;
         let mut wakers = WakeList::new();
         let mut state = queue.lock();
-        if let Some(key) = this.key {
-            if !state.getters.is_granted(key) {
-                state.getters.set_waker(key, cx.waker());
+        if !waiter.is_idle() {
+            if !state.getters.is_granted(waiter) {
+                // SAFETY: ours, queued in this list, under its lock (invariant 1).
+                unsafe { state.getters.set_waker(waiter, cx.waker()) };
                 return Poll::Pending;
             }
-            this.key = None;
-            if let Removed::Granted(Grant::Reserved) = state.getters.remove(key) {
+            // SAFETY: ours, granted in this list, under its lock (invariant 1).
+            if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
                 // Saturating: an immediate close zeroes the reservations it drops.
                 state.reserved_get = state.reserved_get.saturating_sub(1);
             }
@@ -822,7 +827,13 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
             Ok(item) => Ok(item),
             Err(TryGetError::Closed) => Err(QueueClosed(())),
             Err(TryGetError::Empty) => {
-                this.key = Some(state.getters.push_back(cx.waker().clone(), Grant::None));
+                // SAFETY: the waiter is ours (idle again) and only used with the getters'
+                // list; `self` is pinned and `Drop` removes it (invariants 1 and 2).
+                unsafe {
+                    state
+                        .getters
+                        .push_back(waiter, cx.waker().clone(), Grant::None)
+                };
                 return Poll::Pending;
             }
         };
@@ -835,18 +846,19 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
 
 impl<T, S: Store<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else { return };
+        if self.waiter.is_idle() {
+            return;
+        }
         let mut wakers = WakeList::new();
         let mut state = self.queue.lock();
-        if let Removed::Granted(Grant::Reserved) = state.getters.remove(key) {
+        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(&self.waiter) } {
             state.reserved_get = state.reserved_get.saturating_sub(1);
             // Hand the reserved item to the next getter (step 4).
-            if state.len() > state.reserved_get {
-                if let Some(next) = state.getters.front() {
-                    *state.getters.data_mut(next) = Grant::Reserved;
-                    state.reserved_get += 1;
-                    wakers.push(state.getters.grant(next));
-                }
+            if state.len() > state.reserved_get
+                && state.getters.grant_front_with(Grant::Reserved, &mut wakers)
+            {
+                state.reserved_get += 1;
             }
         }
         drop(state);
@@ -856,33 +868,36 @@ impl<T, S: Store<T>> Drop for Get<'_, T, S> {
 
 struct Join<'a, T, S: Store<T>> {
     queue: &'a BaseQueue<T, S>,
-    key: Option<Key>,
+    /// Our node in the joiners' list (`!Unpin`: `Join` stays pinned while it is queued).
+    waiter: Waiter<()>,
 }
 
 impl<T, S: Store<T>> Future for Join<'_, T, S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        // Only shared access is needed: the waiter's node changes under the lock.
+        let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
+        let waiter = &this.waiter;
         let mut state = this.queue.lock();
-        match this.key {
-            None if state.unfinished == 0 => {}
-            None => {
-                this.key = Some(state.joiners.push_back(cx.waker().clone(), ()));
+        if waiter.is_idle() {
+            if state.unfinished != 0 {
+                // SAFETY: the waiter is ours and only used with the joiners' list; `self`
+                // is pinned and `Drop` removes it (wait list invariants 1 and 2).
+                unsafe { state.joiners.push_back(waiter, cx.waker().clone(), ()) };
                 return Poll::Pending;
             }
-            Some(key) if state.joiners.is_granted(key) => {
-                state.joiners.remove(key);
-                this.key = None;
-            }
-            Some(key) => {
-                state.joiners.set_waker(key, cx.waker());
-                return Poll::Pending;
-            }
+        } else if state.joiners.is_granted(waiter) {
+            // SAFETY: ours, granted in this list, under its lock (invariant 1).
+            unsafe { state.joiners.remove(waiter) };
+        } else {
+            // SAFETY: ours, queued in this list, under its lock (invariant 1).
+            unsafe { state.joiners.set_waker(waiter, cx.waker()) };
+            return Poll::Pending;
         }
         unit.made_progress();
         Poll::Ready(())
@@ -891,9 +906,10 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
 
 impl<T, S: Store<T>> Drop for Join<'_, T, S> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
+        if !self.waiter.is_idle() {
             // A broadcast grant: nothing to hand on.
-            self.queue.lock().joiners.remove(key);
+            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            unsafe { self.queue.lock().joiners.remove(&self.waiter) };
         }
     }
 }

@@ -142,6 +142,18 @@ impl Idle {
         self.sleepers.lock().unwrap().contains(&worker)
     }
 
+    /// Some worker listed as parked, other than `except`, without changing any count: the
+    /// one to nudge so it re-parks in the driver when the driver's holder leaves it.
+    pub(crate) fn another_sleeper(&self, except: usize) -> Option<usize> {
+        self.sleepers
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .copied()
+            .find(|&w| w != except)
+    }
+
     /// (unparked, searching), for tests and metrics.
     #[allow(dead_code)]
     pub(crate) fn counts(&self) -> (usize, usize) {

@@ -68,6 +68,13 @@ impl Shared {
         }
     }
 
+    /// Wakes worker `index` wherever it sleeps (its parker, or the driver), without
+    /// touching the idle counts.
+    fn unpark_worker(&self, index: usize) {
+        self.remotes[index].unparker.unpark();
+        self.driver.unpark(index);
+    }
+
     /// Whether any queue a parked worker could take from holds work.
     fn has_pending_work(&self) -> bool {
         !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())

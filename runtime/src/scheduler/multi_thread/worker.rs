@@ -276,6 +276,9 @@ impl Worker {
             if !shared.idle.is_parked(self.index) {
                 // Notified: `worker_to_notify` counted us as unparked and searching.
                 self.is_searching.set(true);
+                if in_driver.is_some() {
+                    self.hand_off_driver();
+                }
                 return;
             }
             if self.has_own_work() {
@@ -292,6 +295,18 @@ impl Worker {
             }
             // A stale token, a timer that woke no task here, or a spurious wake-up: we are
             // still listed as a sleeper, so park again.
+        }
+    }
+
+    /// We were the driver's holder and are leaving it to run tasks: nudge a worker parked on
+    /// its own parker, so it parks again, this time in the driver. Otherwise, if the task
+    /// we run blocks our thread, timers and I/O would wait for it (the other sleepers went
+    /// to their parkers while we held the driver). The nudge changes no count: the woken
+    /// worker finds itself still listed as a sleeper and re-parks (rule D1 lets it in now
+    /// that we left).
+    fn hand_off_driver(&self) {
+        if let Some(other) = self.shared.idle.another_sleeper(self.index) {
+            self.shared.unpark_worker(other);
         }
     }
 
