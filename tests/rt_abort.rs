@@ -22,11 +22,20 @@ fn abort_before_first_poll() {
             async move {
                 // Spawned and aborted before this task yields, so on a current-thread
                 // runtime it has certainly not been polled yet.
-                let h = handle.spawn(async move {
-                    let _t = tracked;
-                    polled.fetch_add(1, Ordering::SeqCst);
+                // On a multi-thread runtime a worker may poll it at once: the gate keeps
+                // it from finishing before the abort, so it is cancelled either before its
+                // first poll or while it waits.
+                let gate = Signal::new();
+                let h = handle.spawn({
+                    let gate = gate.clone();
+                    async move {
+                        let _t = tracked;
+                        polled.fetch_add(1, Ordering::SeqCst);
+                        gate.wait().await;
+                    }
                 });
                 h.abort();
+                gate.set();
                 h.await.unwrap_err()
             }
         });
