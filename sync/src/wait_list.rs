@@ -452,6 +452,26 @@ mod tests {
     }
 
     #[test]
+    fn waiting_futures_stay_send_and_sync() {
+        // The waiter node inside each future must not cost the futures their auto traits.
+        fn assert_send_sync<T: Send + Sync>(_: &T) {}
+        let (e, n) = (crate::Event::new(), crate::Notify::new());
+        assert_send_sync(&e.wait());
+        assert_send_sync(&n.notified());
+        let (m, rw) = (crate::Mutex::new(0u8), crate::RwLock::new(0u8));
+        assert_send_sync(&m.lock());
+        assert_send_sync(&rw.read());
+        assert_send_sync(&rw.write());
+        let s = crate::Semaphore::new(1);
+        assert_send_sync(&s.acquire());
+        assert_send_sync(&crate::Barrier::new(2).wait());
+        let q = crate::Queue::<u8>::bounded(1);
+        assert_send_sync(&q.put(1));
+        assert_send_sync(&q.get());
+        assert_send_sync(&q.join());
+    }
+
+    #[test]
     fn grant_takes_the_waker_once() {
         let mut list = WaitList::new();
         let mut wakers = WakeList::new();
