@@ -2,11 +2,11 @@
 //! cancellation before and after the lock was granted, the cooperative budget, and a
 //! multi-thread stress that checks the protected counter is exact.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use support::polled::Polled;
 
 use magpie::sync::Mutex;
 
@@ -15,37 +15,6 @@ fn runtime(workers: usize) -> magpie::Runtime {
         .worker_threads(workers)
         .build()
         .unwrap()
-}
-
-/// A future polled by hand, counting its wake-ups.
-struct Polled<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl<F: Future> Polled<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::default(),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(Ordering::SeqCst)
-    }
 }
 
 #[test]

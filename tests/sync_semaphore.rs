@@ -2,11 +2,12 @@
 //! examples, cancellation before and after permits were granted, and a multi-thread stress
 //! that checks every permit comes back.
 
-use std::future::Future;
-use std::pin::Pin;
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
+use support::polled::Polled;
 
 use magpie::sync::{BoundedSemaphore, Semaphore};
 
@@ -15,37 +16,6 @@ fn runtime(workers: usize) -> magpie::Runtime {
         .worker_threads(workers)
         .build()
         .unwrap()
-}
-
-/// A future polled by hand, counting its wake-ups.
-struct Polled<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<WakeCount>,
-}
-
-#[derive(Default)]
-struct WakeCount(AtomicUsize);
-
-impl Wake for WakeCount {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl<F: Future> Polled<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::default(),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(Ordering::SeqCst)
-    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests (each test file includes this module).
 #![allow(dead_code)]
 
+pub mod polled;
 pub mod seed_output;
 
 use std::future::Future;
