@@ -22,6 +22,7 @@
 //! });
 //! ```
 
+mod stream_io;
 mod tcp;
 mod udp;
 #[cfg(unix)]

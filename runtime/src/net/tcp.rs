@@ -1,11 +1,10 @@
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::net::{self as stdnet, Shutdown, SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use super::stream_io::{impl_async_read, impl_async_write};
 use super::{connect_in_progress, each_addr};
 use crate::io::Async;
 use crate::loom::Arc;
@@ -297,70 +296,6 @@ impl TcpStream {
     }
 }
 
-fn poll_read(
-    io: &Async<stdnet::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_read_with(cx, |mut s| s.read(buf))
-}
-
-fn poll_write(
-    io: &Async<stdnet::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write(buf))
-}
-
-fn poll_write_vectored(
-    io: &Async<stdnet::TcpStream>,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write_vectored(bufs))
-}
-
-fn poll_shutdown_write(io: &Async<stdnet::TcpStream>) -> Poll<io::Result<()>> {
-    match io.get_ref().shutdown(Shutdown::Write) {
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-        r => Poll::Ready(r),
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write(&self.io, cx, buf)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored(&self.io, cx, bufs)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_write(&self.io)
-    }
-}
-
 impl std::fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TcpStream")
@@ -432,35 +367,7 @@ impl Drop for TcpOwnedWriteHalf {
     }
 }
 
-impl AsyncRead for TcpOwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpOwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write(&self.io, cx, buf)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored(&self.io, cx, bufs)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_write(&self.io)
-    }
-}
+impl_async_read!(TcpStream);
+impl_async_write!(TcpStream);
+impl_async_read!(TcpOwnedReadHalf);
+impl_async_write!(TcpOwnedWriteHalf);

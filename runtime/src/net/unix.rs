@@ -1,14 +1,12 @@
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::{self as stdunix, SocketAddr};
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::connect_in_progress;
+use super::stream_io::{impl_async_read, impl_async_write};
 use crate::io::Async;
 use crate::loom::Arc;
 
@@ -222,64 +220,6 @@ impl UnixStream {
     }
 }
 
-type Io = Async<stdunix::UnixStream>;
-
-fn poll_read(io: &Io, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-    io.poll_read_with(cx, |mut s| s.read(buf))
-}
-
-fn poll_write(io: &Io, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write(buf))
-}
-
-fn poll_write_vectored(
-    io: &Io,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
-    io.poll_write_with(cx, |mut s| s.write_vectored(bufs))
-}
-
-fn poll_shutdown_write(io: &Io) -> Poll<io::Result<()>> {
-    match io.get_ref().shutdown(Shutdown::Write) {
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-        r => Poll::Ready(r),
-    }
-}
-
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write(&self.io, cx, buf)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored(&self.io, cx, bufs)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_write(&self.io)
-    }
-}
-
 impl std::fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnixStream")
@@ -287,6 +227,8 @@ impl std::fmt::Debug for UnixStream {
             .finish()
     }
 }
+
+type Io = Async<stdunix::UnixStream>;
 
 /// The read half of a [`UnixStream`], from [`UnixStream::into_split`].
 #[derive(Debug)]
@@ -306,35 +248,7 @@ impl Drop for UnixOwnedWriteHalf {
     }
 }
 
-impl AsyncRead for UnixOwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
-
-impl AsyncWrite for UnixOwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write(&self.io, cx, buf)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored(&self.io, cx, bufs)
-    }
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_write(&self.io)
-    }
-}
+impl_async_read!(UnixStream);
+impl_async_write!(UnixStream);
+impl_async_read!(UnixOwnedReadHalf);
+impl_async_write!(UnixOwnedWriteHalf);
