@@ -1,6 +1,6 @@
 //! The I/O and timer driver: one per runtime.
 //!
-//! The driver owns the OS poller (`polling::Poller`, oneshot mode), the slab of registered
+//! The driver owns the OS poller (`polling::Poller`, sources edge-triggered), the slab of registered
 //! [`Source`]s and the timer [`Wheel`]. It has no thread of its own: workers *park in it*.
 //!
 //! # The hand-off protocol
@@ -242,7 +242,7 @@ impl Driver {
             drop(sources);
             core.events.clear();
             for (source, r, w) in core.ready.drain(..) {
-                source.on_event(&self.poller, r, w, &mut core.wake);
+                source.on_event(r, w, &mut core.wake);
             }
         }
         {

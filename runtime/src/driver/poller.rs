@@ -1,6 +1,6 @@
 //! The OS poller behind a small type, so the driver's hand-off can be model-checked.
 //!
-//! In production this is `polling::Poller` in oneshot mode. Under `cfg(loom)` loom cannot
+//! In production this is `polling::Poller`, with every source registered edge-triggered. Under `cfg(loom)` loom cannot
 //! see inside epoll, so [`Poller`] is a stand-in with the same waiting semantics, built from
 //! loom's mutex and condition variable: `wait` blocks until `notify` (a notification that
 //! comes first is kept, as polling keeps it) and never reports I/O events. That is enough to
@@ -57,29 +57,25 @@ mod imp {
 
     impl Poller {
         pub(crate) fn new() -> io::Result<Poller> {
-            Ok(Poller {
-                inner: polling::Poller::new()?,
-            })
+            let inner = polling::Poller::new()?;
+            if !inner.supports_edge() {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "magpie's I/O driver needs edge-triggered polling (epoll or kqueue)",
+                ));
+            }
+            Ok(Poller { inner })
         }
 
-        /// Registers `fd` under `key` with no interest yet (oneshot mode).
+        /// Registers `fd` under `key`, edge-triggered, interested in both directions for
+        /// as long as it stays registered (see `source.rs`).
         pub(crate) fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
             // SAFETY: source rule S1 (driver/source.rs): the registration is deleted before
-            // the descriptor is closed, which is what `Poller::add` requires.
-            unsafe { self.inner.add(fd, polling::Event::none(key)) }
-        }
-
-        /// Re-arms `fd`'s oneshot interest.
-        pub(crate) fn modify(
-            &self,
-            fd: RawFd,
-            key: usize,
-            read: bool,
-            write: bool,
-        ) -> io::Result<()> {
-            // SAFETY: source rule S1: `fd` is registered, hence open, while its source lives.
-            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-            self.inner.modify(fd, polling::Event::new(key, read, write))
+            // the descriptor is closed, which is what `Poller::add_with_mode` requires.
+            unsafe {
+                self.inner
+                    .add_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge)
+            }
         }
 
         pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
@@ -134,12 +130,6 @@ mod imp {
             })
         }
         pub(crate) fn add(&self, _fd: RawFd, _key: usize) -> io::Result<()> {
-            Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "no I/O under loom or miri",
-            ))
-        }
-        pub(crate) fn modify(&self, _: RawFd, _: usize, _: bool, _: bool) -> io::Result<()> {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "no I/O under loom or miri",
