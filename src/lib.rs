@@ -14,6 +14,13 @@
 //! });
 //! assert_eq!(answer, 42);
 //! ```
+//!
+//! # Cargo features
+//!
+//! - `tracing`: instrumentation through the `tracing` crate: every task runs in a span
+//!   named `task` (fields `task.id`, `task.name`) entered around each poll, and the runtime
+//!   emits `TRACE` events `spawn` (target `magpie::task`), `park`, `unpark` and `steal`
+//!   (target `magpie::scheduler`). Off by default; when off it compiles to nothing.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs, missing_debug_implementations)]
 

@@ -52,6 +52,7 @@ mod runtime;
 mod scheduler;
 pub mod task;
 pub mod time;
+mod trace;
 
 pub use blocking::spawn_blocking;
 pub use builder::Builder;

@@ -265,6 +265,7 @@ impl Shared {
                 self.driver.try_poll_now();
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
                 self.counters.parks.bump();
+                crate::trace::event!(target: "magpie::scheduler", worker = 0, "park");
                 // Driver rule D2: the re-check runs after we are published as the owner;
                 // a wake from anywhere (a task, the main future) then reaches us either
                 // through the re-check or through `Poller::notify()`. Tasks the driver wakes
@@ -284,6 +285,7 @@ impl Shared {
                         .parker
                         .park();
                 }
+                crate::trace::event!(target: "magpie::scheduler", worker = 0, "unpark");
             }
         }
     }

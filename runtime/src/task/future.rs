@@ -14,23 +14,39 @@ pub(crate) struct TaskFuture<'a, F> {
     header: &'a Header,
     /// `None` once the user's future has been dropped.
     future: Option<F>,
+    /// Entered around each poll (the `tracing` feature; see `trace.rs`).
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
+
+/// What [`TaskFuture::project`] gives of the task's span: the span itself with the `tracing`
+/// feature, nothing without.
+#[cfg(feature = "tracing")]
+type SpanRef<'s> = &'s tracing::Span;
+#[cfg(not(feature = "tracing"))]
+type SpanRef<'s> = ();
 
 impl<'a, F> TaskFuture<'a, F> {
     pub(crate) fn new(header: &'a Header, future: F) -> Self {
         TaskFuture {
             header,
             future: Some(future),
+            #[cfg(feature = "tracing")]
+            span: crate::trace::task_span(header),
         }
     }
 
-    fn project(self: Pin<&mut Self>) -> (&'a Header, Pin<&mut Option<F>>) {
+    fn project(self: Pin<&mut Self>) -> (&'a Header, Pin<&mut Option<F>>, SpanRef<'_>) {
         // SAFETY: structural pinning of `future`: it is never moved out of `self` (it is only
         // polled in place and dropped in place with `Pin::set`), `TaskFuture` has no
         // `Unpin` impl of its own beyond the auto trait, and its `Drop` does not move it.
         unsafe {
             let this = self.get_unchecked_mut();
-            (this.header, Pin::new_unchecked(&mut this.future))
+            #[cfg(feature = "tracing")]
+            let span = &this.span;
+            #[cfg(not(feature = "tracing"))]
+            let span = ();
+            (this.header, Pin::new_unchecked(&mut this.future), span)
         }
     }
 }
@@ -39,7 +55,9 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     type Output = Result<F::Output, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (header, mut slot) = self.project();
+        let (header, mut slot, _span) = self.project();
+        #[cfg(feature = "tracing")]
+        let _entered = _span.enter();
         if header.is_aborted() {
             // Drop the user's future here, inside the task boundary, so a panicking
             // destructor is caught rather than unwinding into the worker.

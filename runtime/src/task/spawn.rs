@@ -106,6 +106,11 @@ where
     F::Output: Send + 'static,
 {
     let header = Header::new(TaskId::next(), name, scheduler);
+    crate::trace::event!(
+        target: "magpie::task",
+        { task.id = header.id.as_u64(), task.name = header.name.as_deref().unwrap_or("") },
+        "spawn"
+    );
     // SAFETY: ownership rules 1 and 4 of `task/mod.rs`: the future borrows the header, which
     // async-task keeps alive until after the future is dropped; `F` is `Send + 'static`, so
     // the task may run and be dropped on any thread; the schedule function is `Send + Sync`.

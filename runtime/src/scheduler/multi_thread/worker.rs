@@ -241,6 +241,7 @@ impl Worker {
             }
             if let Some(task) = remotes[victim].stealer.steal_batch_and_pop(&self.local) {
                 self.counters().steals.bump();
+                crate::trace::event!(target: "magpie::scheduler", worker = self.index, victim, "steal");
                 return Some(task);
             }
         }
@@ -259,6 +260,15 @@ impl Worker {
             shared.notify_parked(false);
         }
         self.counters().parks.bump();
+        crate::trace::event!(target: "magpie::scheduler", worker = self.index, "park");
+        self.park_until_woken();
+        crate::trace::event!(target: "magpie::scheduler", worker = self.index, "unpark");
+    }
+
+    /// The loop of [`park`](Self::park): returns once this worker may run tasks again (or
+    /// the runtime is closing).
+    fn park_until_woken(&self) {
+        let shared = &*self.shared;
         loop {
             if shared.is_closed() {
                 return;
