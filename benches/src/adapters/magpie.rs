@@ -22,6 +22,10 @@ impl Rt {
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
     }
+    /// The runtime's scheduler counters (for the `profile` binary).
+    pub fn metrics(&self) -> magpie::RuntimeMetrics {
+        self.0.handle().metrics()
+    }
     /// Spawns from outside the runtime.
     pub fn spawn<F>(&self, f: F) -> Handle<F::Output>
     where

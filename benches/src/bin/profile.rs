@@ -47,11 +47,22 @@ fn main() {
         .position(|(n, _)| n == workload)
         .unwrap_or_else(|| usage(&format!("no workload named {workload:?}")));
     let median = match runtime.as_str() {
-        "magpie" => run(
-            &magpie::runtime(threads),
-            magpie::WORKLOADS[index].1,
-            iterations,
-        ),
+        "magpie" => {
+            let rt = magpie::runtime(threads);
+            let before = rt.metrics().total();
+            let median = run(&rt, magpie::WORKLOADS[index].1, iterations);
+            let after = rt.metrics().total();
+            let per = |a: u64, b: u64| (a - b) as f64 / iterations as f64;
+            println!(
+                "magpie per iteration: polls {:.0}, steals {:.1}, parks {:.1}, lifo hits {:.0}, injector pops {:.1}",
+                per(after.polls, before.polls),
+                per(after.steals, before.steals),
+                per(after.parks, before.parks),
+                per(after.lifo_hits, before.lifo_hits),
+                per(after.injector_pops, before.injector_pops),
+            );
+            median
+        }
         "tokio" => run(
             &tokio::runtime(threads),
             tokio::WORKLOADS[index].1,

@@ -18,6 +18,9 @@ mod imp {
     /// The other workers' view of a [`Local`] queue.
     pub(crate) struct Stealer(crossbeam_deque::Stealer<Runnable>);
 
+    /// The most tasks one look at the injector takes (crossbeam's default is 33).
+    const INJECTOR_BATCH: usize = 64;
+
     /// The global queue for spawns and wakes from outside the workers.
     pub(crate) struct Injector(crossbeam_deque::Injector<Runnable>);
 
@@ -66,8 +69,13 @@ mod imp {
         pub(crate) fn push(&self, task: Runnable) {
             self.0.push(task)
         }
+        /// Moves a batch (about half the injector, at most one of its blocks: 63 tasks) to
+        /// `dest` and returns one of them.
         pub(crate) fn steal_batch_and_pop(&self, dest: &Local) -> Option<Runnable> {
-            retry(|| self.0.steal_batch_and_pop(&dest.0))
+            retry(|| {
+                self.0
+                    .steal_batch_with_limit_and_pop(&dest.0, INJECTOR_BATCH)
+            })
         }
         pub(crate) fn pop(&self) -> Option<Runnable> {
             retry(|| self.0.steal())

@@ -29,7 +29,7 @@ use crate::scheduler::Scheduler;
 use crate::task::Runnable;
 
 /// How much polling time a worker aims to let pass between looks at the injector first.
-const GLOBAL_QUEUE_TARGET: Duration = Duration::from_micros(200);
+const GLOBAL_QUEUE_TARGET: Duration = Duration::from_micros(50);
 
 /// How many times in a row a worker may run the task in its LIFO slot.
 pub(crate) const MAX_LIFO_POLLS: u8 = 3;
