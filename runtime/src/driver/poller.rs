@@ -1,12 +1,14 @@
 //! The OS poller behind a small type, so the driver's hand-off can be model-checked.
 //!
-//! In production this is `polling::Poller`, with every source registered edge-triggered. Under `cfg(loom)` loom cannot
-//! see inside epoll, so [`Poller`] is a stand-in with the same waiting semantics, built from
-//! loom's mutex and condition variable: `wait` blocks until `notify` (a notification that
-//! comes first is kept, as polling keeps it) and never reports I/O events. That is enough to
+//! In production this is epoll on Linux (used directly: see `imp` below for why) and
+//! `polling::Poller` elsewhere, with every source registered edge-triggered. Under
+//! `cfg(loom)` loom cannot see inside epoll, so [`Poller`] is a stand-in with the same
+//! waiting semantics, built from loom's mutex and condition variable: `wait` blocks until
+//! `notify` (a notification that comes first is kept, as epoll's eventfd keeps it) and
+//! never reports I/O events. That is enough to
 //! check that a worker parked in `wait` is always woken for new work.
 //!
-//! Miri cannot run epoll either (polling needs `timerfd`), so miri gets the same stand-in
+//! Miri cannot run epoll either, so miri gets the same stand-in
 //! over std's types, with real timeouts: timers and the scheduler's parking still run
 //! there, and registering an I/O source fails with `Unsupported`.
 
@@ -22,8 +24,200 @@ pub(crate) struct Event {
     pub(crate) writable: bool,
 }
 
-#[cfg(not(any(loom, miri)))]
+#[cfg(all(target_os = "linux", not(any(loom, miri))))]
 mod imp {
+    //! epoll, used directly. `polling::Poller::wait` costs five system calls per call
+    //! (`timerfd_settime`, two `epoll_ctl` re-arms of its timer and notifier, `epoll_wait`,
+    //! a `read` of the notifier); a busy worker looks at the driver every 61 polls, so in
+    //! yield_many that was about a tenth of the time. Here a wait is one `epoll_wait`
+    //! (millisecond timeouts, rounded up: the timer wheel's resolution is 1 ms anyway), and
+    //! the notifier is an eventfd registered edge-triggered, read only when it fired.
+    //!
+    //! Notifier rule N1: `notify` writes the eventfd only when it sets `notified` (false to
+    //! true); `wait` clears `notified` before it drains the eventfd, and only after the
+    //! eventfd was reported. So a notification is either still pending in the eventfd
+    //! (the current or next wait returns at once) or it was made while a wait that reports
+    //! it was returning: the caller re-checks its state after every wait (driver rule D2).
+
+    use super::*;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+    /// The epoll key of the notifier (no source gets it: the slab would need `usize::MAX`
+    /// entries).
+    const NOTIFY_KEY: u64 = u64::MAX;
+    /// Events taken from the kernel per wait; more stay queued for the next.
+    const EVENTS_CAPACITY: usize = 1024;
+
+    pub(crate) struct Poller {
+        epoll: OwnedFd,
+        notifier: OwnedFd,
+        /// Notifier rule N1.
+        notified: AtomicBool,
+    }
+
+    pub(crate) struct Events {
+        list: Vec<libc::epoll_event>,
+    }
+
+    fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+        if ret < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret)
+        }
+    }
+
+    impl Events {
+        pub(crate) fn new() -> Events {
+            Events {
+                list: Vec::with_capacity(EVENTS_CAPACITY),
+            }
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+            self.list.iter().filter_map(|e| {
+                // Copies out of the (packed on x86-64) kernel struct.
+                let (key, flags) = (e.u64, e.events as libc::c_int);
+                let read = libc::EPOLLIN | libc::EPOLLPRI | libc::EPOLLRDHUP;
+                let write = libc::EPOLLOUT;
+                let both = libc::EPOLLHUP | libc::EPOLLERR;
+                (key != NOTIFY_KEY).then_some(Event {
+                    key: key as usize,
+                    readable: flags & (read | both) != 0,
+                    writable: flags & (write | both) != 0,
+                })
+            })
+        }
+
+        pub(crate) fn clear(&mut self) {
+            self.list.clear();
+        }
+    }
+
+    impl Poller {
+        pub(crate) fn new() -> io::Result<Poller> {
+            // SAFETY: plain system calls with constant flags; each returned descriptor is
+            // checked and then owned by exactly one `OwnedFd`.
+            let (epoll, notifier) = unsafe {
+                let epoll = OwnedFd::from_raw_fd(check(libc::epoll_create1(libc::EPOLL_CLOEXEC))?);
+                let notifier = OwnedFd::from_raw_fd(check(libc::eventfd(
+                    0,
+                    libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
+                ))?);
+                (epoll, notifier)
+            };
+            let poller = Poller {
+                epoll,
+                notifier,
+                notified: AtomicBool::new(false),
+            };
+            poller.ctl(
+                libc::EPOLL_CTL_ADD,
+                poller.notifier.as_raw_fd(),
+                libc::EPOLLIN | libc::EPOLLET,
+                NOTIFY_KEY,
+            )?;
+            Ok(poller)
+        }
+
+        fn ctl(&self, op: libc::c_int, fd: RawFd, flags: libc::c_int, key: u64) -> io::Result<()> {
+            let mut event = libc::epoll_event {
+                events: flags as u32,
+                u64: key,
+            };
+            // SAFETY: `self.epoll` is an open epoll descriptor owned by `self`; `event` is a
+            // valid epoll_event for the duration of the call; `fd` is open (source rule S1
+            // in driver/source.rs for sources, ownership by `self` for the notifier).
+            check(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut event) }).map(drop)
+        }
+
+        /// Registers `fd` under `key`, edge-triggered, interested in both directions for
+        /// as long as it stays registered (see `source.rs`).
+        pub(crate) fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
+            let flags =
+                libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET;
+            self.ctl(libc::EPOLL_CTL_ADD, fd, flags, key as u64)
+        }
+
+        pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
+            self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0)
+        }
+
+        /// Waits for events, a notification, or the timeout (rounded up to milliseconds).
+        /// An interrupted wait returns with no events, like a spurious wake-up.
+        pub(crate) fn wait(
+            &self,
+            events: &mut Events,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
+            let ms = match timeout {
+                None => -1,
+                Some(t) => t
+                    .as_nanos()
+                    .div_ceil(1_000_000)
+                    .min(libc::c_int::MAX as u128) as libc::c_int,
+            };
+            events.list.clear();
+            // SAFETY: the kernel writes at most `capacity` events into the vector's spare
+            // capacity, and `set_len` below exposes exactly the number it reports.
+            let n = unsafe {
+                libc::epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    events.list.as_mut_ptr(),
+                    events.list.capacity() as libc::c_int,
+                    ms,
+                )
+            };
+            let n = match check(n) {
+                Ok(n) => n as usize,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+                Err(e) => return Err(e),
+            };
+            // SAFETY: see above: the first `n` entries were written by `epoll_wait`.
+            unsafe { events.list.set_len(n) };
+            if events.list.iter().any(|e| {
+                let key = e.u64;
+                key == NOTIFY_KEY
+            }) {
+                // Notifier rule N1: clear the flag, then drain.
+                self.notified.store(false, SeqCst);
+                let mut buf = [0u8; 8];
+                // SAFETY: reads into a local 8-byte buffer from the eventfd `self` owns.
+                // A failed read (EAGAIN: drained already) leaves nothing to do.
+                let _ = unsafe {
+                    libc::read(
+                        self.notifier.as_raw_fd(),
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                    )
+                };
+            }
+            Ok(())
+        }
+
+        /// Makes the current wait, or the next one, return (notifier rule N1).
+        pub(crate) fn notify(&self) {
+            if self
+                .notified
+                .compare_exchange(false, true, SeqCst, SeqCst)
+                .is_ok()
+            {
+                let one = 1u64.to_ne_bytes();
+                // SAFETY: writes 8 bytes from a local buffer to the eventfd `self` owns. It
+                // can only fail if the counter is near overflow, which means a
+                // notification is pending anyway.
+                let _ = unsafe {
+                    libc::write(self.notifier.as_raw_fd(), one.as_ptr().cast(), one.len())
+                };
+            }
+        }
+    }
+}
+
+#[cfg(all(not(target_os = "linux"), not(any(loom, miri))))]
+mod imp {
+    //! Other Unix systems: `polling` (kqueue), sources edge-triggered as on Linux.
     use super::*;
     use std::os::fd::BorrowedFd;
 
