@@ -76,7 +76,7 @@ pub mod sizes {
     /// Connections in tcp_echo...
     pub const ECHO_CONNS: usize = 64;
     /// ...each making this many round trips...
-    pub const ECHO_ROUNDS: usize = 100;
+    pub const ECHO_ROUNDS: usize = 1_000;
     /// ...of a message this long.
     pub const ECHO_MSG: usize = 1_024;
 

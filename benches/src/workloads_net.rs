@@ -7,7 +7,7 @@
 use crate::pipeline::{digest, CHUNK, CHUNKS, DEPTH};
 use rt::{AsyncReadExt as _, AsyncWriteExt as _};
 
-/// 64 connections × 100 round trips of 1 KiB: each client writes a numbered message and
+/// 64 connections × 1,000 round trips of 1 KiB: each client writes a numbered message and
 /// reads it back from the server's echo task, checking every byte; then it expects the
 /// server's close.
 pub fn tcp_echo(r: &Rt) {
