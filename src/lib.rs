@@ -28,6 +28,8 @@ pub use magpie_combinators::{
     GroupJoin, ReturnWhen, Shield, SpawnRefused, TaskGroup, TryGather, Wait,
 };
 
+pub use magpie_macros::{main, test};
+
 /// Tasks: spawning with options, ids, the cooperative budget.
 pub mod task {
     pub use magpie_runtime::task::*;
