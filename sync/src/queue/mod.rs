@@ -31,6 +31,7 @@
 //!    the unfinished-task count by their number and releases `join` if it reaches zero.
 
 mod store;
+mod stream;
 
 use core::fmt;
 use core::future::Future;
@@ -43,6 +44,7 @@ use crate::loom::{Mutex, MutexGuard};
 use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 pub use store::{Fifo, Lifo, Priority, Store};
+pub use stream::{OwnedQueueStream, QueueStream};
 
 /// A first-in, first-out queue: asyncio's `Queue`.
 ///
@@ -803,14 +805,39 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Only shared access is needed: the waiter's node changes under the lock.
         let this = self.into_ref().get_ref();
+        // SAFETY: `waiter` is a field of this pinned `Get`, used only with this queue's
+        // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
+        unsafe { this.queue.poll_get(&this.waiter, cx) }
+    }
+}
+
+impl<T, S: Store<T>> Drop for Get<'_, T, S> {
+    fn drop(&mut self) {
+        // SAFETY: our waiter, only ever used with this queue's getters (`poll_get`).
+        unsafe { self.queue.drop_getter(&self.waiter) };
+    }
+}
+
+impl<T, S: Store<T>> BaseQueue<T, S> {
+    /// One poll of a getter whose node is `waiter`: takes an item, or queues the waiter,
+    /// or consumes its grant. Shared by [`get`](Self::get) and the [streams](QueueStream).
+    ///
+    /// # Safety
+    ///
+    /// `waiter` belongs to the caller (wait list invariant 1), is passed only to this
+    /// queue's `poll_get`/`drop_getter`, and does not move or get freed until
+    /// `drop_getter` was called with it (invariant 2).
+    unsafe fn poll_get(
+        &self,
+        waiter: &Waiter<Grant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, QueueClosed>> {
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
-        let queue = this.queue;
-        let waiter = &this.waiter;
         let mut wakers = WakeList::new();
-        let mut state = queue.lock();
+        let mut state = self.lock();
         if !waiter.is_idle() {
             if !state.getters.is_granted(waiter) {
                 // SAFETY: ours, queued in this list, under its lock (invariant 1).
@@ -823,12 +850,13 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
                 state.reserved_get = state.reserved_get.saturating_sub(1);
             }
         }
-        let result = match queue.try_get_locked(&mut state, &mut wakers) {
+        let result = match self.try_get_locked(&mut state, &mut wakers) {
             Ok(item) => Ok(item),
             Err(TryGetError::Closed) => Err(QueueClosed(())),
             Err(TryGetError::Empty) => {
                 // SAFETY: the waiter is ours (idle again) and only used with the getters'
-                // list; `self` is pinned and `Drop` removes it (invariants 1 and 2).
+                // list; the caller keeps it in place until `drop_getter` removes it (this
+                // function's contract: invariants 1 and 2).
                 unsafe {
                     state
                         .getters
@@ -842,17 +870,22 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         unit.made_progress();
         Poll::Ready(result)
     }
-}
 
-impl<T, S: Store<T>> Drop for Get<'_, T, S> {
-    fn drop(&mut self) {
-        if self.waiter.is_idle() {
+    /// Takes a getter's `waiter` out of the getters' list when its owner goes away,
+    /// handing a reserved item on to the next getter (step 4).
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_get`](Self::poll_get): `waiter` is the caller's and was only ever
+    /// passed to this queue's `poll_get`.
+    unsafe fn drop_getter(&self, waiter: &Waiter<Grant>) {
+        if waiter.is_idle() {
             return;
         }
         let mut wakers = WakeList::new();
-        let mut state = self.queue.lock();
+        let mut state = self.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(&self.waiter) } {
+        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
             state.reserved_get = state.reserved_get.saturating_sub(1);
             // Hand the reserved item to the next getter (step 4).
             if state.len() > state.reserved_get
@@ -914,5 +947,7 @@ impl<T, S: Store<T>> Drop for Join<'_, T, S> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod stream_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
