@@ -88,6 +88,17 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
 pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
 
 /// `get` on a queue that is closed and empty.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// q.close();
+/// let e: magpie_sync::queue::QueueClosed = q.get().await.unwrap_err();
+/// assert_eq!(e.to_string(), "the queue is closed");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueClosed(());
 
@@ -100,6 +111,17 @@ impl fmt::Display for QueueClosed {
 impl std::error::Error for QueueClosed {}
 
 /// `put` on a closed queue; holds the item that was not put.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let q = magpie_sync::Queue::unbounded();
+/// q.close();
+/// let magpie_sync::queue::PutError(item) = q.put("job").await.unwrap_err();
+/// assert_eq!(item, "job");
+/// # });
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct PutError<T>(pub T);
 
@@ -135,6 +157,17 @@ impl<T> fmt::Display for PutError<T> {
 impl<T> std::error::Error for PutError<T> {}
 
 /// Why `put_nowait` failed; holds the item that was not put.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::TryPutError;
+/// let q = magpie_sync::Queue::bounded(1);
+/// q.put_nowait(1).unwrap();
+/// assert!(matches!(q.put_nowait(2), Err(TryPutError::Full(2))));
+/// q.close();
+/// assert!(matches!(q.put_nowait(3), Err(TryPutError::Closed(3))));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryPutError<T> {
@@ -208,6 +241,16 @@ impl<T> fmt::Display for TryPutError<T> {
 impl<T> std::error::Error for TryPutError<T> {}
 
 /// Why `get_nowait` failed.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::TryGetError;
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// assert_eq!(q.get_nowait(), Err(TryGetError::Empty));
+/// q.close();
+/// assert_eq!(q.get_nowait(), Err(TryGetError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryGetError {
@@ -229,6 +272,14 @@ impl fmt::Display for TryGetError {
 impl std::error::Error for TryGetError {}
 
 /// `task_done` was called more times than items were put.
+///
+/// # Examples
+///
+/// ```
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// let e: magpie_sync::queue::TaskDoneError = q.try_task_done().unwrap_err();
+/// assert_eq!(e.to_string(), "task_done() called too many times");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneError(());
 
@@ -274,6 +325,21 @@ impl<S> State<S> {
 ///
 /// Every operation takes the queue's short internal lock once. Waiters are served in
 /// arrival order, and `get`/`put`/`join` are cancellation-safe (see the module docs).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::{BaseQueue, Fifo};
+/// // `Queue<T>` is `BaseQueue<T, Fifo<T>>`: code generic over the store takes every kind.
+/// fn drain<T, S: magpie_sync::queue::Store<T>>(q: &BaseQueue<T, S>) -> Vec<T> {
+///     std::iter::from_fn(|| q.get_nowait().ok()).collect()
+/// }
+/// let q: BaseQueue<u8, Fifo<u8>> = magpie_sync::Queue::unbounded();
+/// q.put_nowait(1).unwrap();
+/// let lifo = magpie_sync::LifoQueue::unbounded();
+/// lifo.put_nowait(2).unwrap();
+/// assert_eq!((drain(&q), drain(&lifo)), (vec![1], vec![2]));
+/// ```
 pub struct BaseQueue<T, S> {
     capacity: usize,
     state: Mutex<State<S>>,
