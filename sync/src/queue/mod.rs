@@ -29,6 +29,42 @@
 //!    with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
 //!    fail once the store is empty. `close_immediate` also drops the stored items, lowers
 //!    the unfinished-task count by their number and releases `join` if it reaches zero.
+//!
+//! # Streams
+//!
+//! [`stream`](BaseQueue::stream) and [`into_stream`](BaseQueue::into_stream) view a queue
+//! as a `futures_core::Stream` that ends once the queue is closed and drained (see
+//! `stream` for their cancellation guarantees).
+//!
+//! # Examples
+//!
+//! asyncio's worker pattern: consumers take jobs, mark them done, and the producer joins.
+//!
+//! ```
+//! use std::sync::Arc;
+//! # magpie_sync::__doc_block_on(async {
+//! let q = Arc::new(magpie_sync::Queue::bounded(4));
+//! let worker = {
+//!     let q = Arc::clone(&q);
+//!     std::thread::spawn(move || {
+//!         magpie_sync::__doc_block_on(async {
+//!             let mut sum = 0;
+//!             while let Ok(job) = q.get().await {
+//!                 sum += job;
+//!                 q.task_done();
+//!             }
+//!             sum
+//!         })
+//!     })
+//! };
+//! for job in 1..=10 {
+//!     q.put(job).await.unwrap();
+//! }
+//! q.join().await; // every job was taken and marked done
+//! q.close(); // the worker's next get fails: it returns
+//! assert_eq!(worker.join().unwrap(), 55);
+//! # });
+//! ```
 
 mod store;
 mod stream;
