@@ -43,6 +43,8 @@
 //! `current_thread` flavor.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs, missing_debug_implementations)]
+// The examples are about `fn main` itself: showing it is the point.
+#![allow(clippy::needless_doctest_main)]
 
 use proc_macro::TokenStream;
 

@@ -195,6 +195,8 @@ impl<'a, T, S: Store<T>> QueueStream<'a, T, S> {
     /// assert_eq!(q.stream().next().await, Some(5));
     /// # });
     /// ```
+    // Named after `StreamExt::next`, which it mirrors (an async, not an iterator, `next`).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> impl Future<Output = Option<T>> + use<'_, 'a, T, S> {
         poll_fn(move |cx| self.getter.poll_next(self.queue, cx))
     }
@@ -227,6 +229,8 @@ impl<T, S: Store<T>> OwnedQueueStream<T, S> {
     /// assert_eq!(q.into_stream().next().await, Some(2));
     /// # });
     /// ```
+    // Named after `StreamExt::next`, which it mirrors (an async, not an iterator, `next`).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> impl Future<Output = Option<T>> + '_ {
         poll_fn(move |cx| self.getter.poll_next(&self.queue, cx))
     }
