@@ -35,29 +35,115 @@ pub use magpie_combinators::{
     GroupJoin, ReturnWhen, Shield, SpawnRefused, TaskGroup, TryGather, Wait,
 };
 
+pub use magpie_macros::{main, test};
+
 /// Tasks: spawning with options, ids, the cooperative budget.
+///
+/// # Examples
+///
+/// ```
+/// magpie::block_on(async {
+///     let h = magpie::task::Builder::new().name("indexer").spawn(async { 1 });
+///     assert_eq!(h.name(), Some("indexer"));
+///     assert_eq!(h.await.unwrap(), 1);
+/// });
+/// ```
 pub mod task {
     pub use magpie_runtime::task::*;
 }
 
 /// Time: `sleep`, `sleep_until`, `interval`, `timeout` (asyncio's `wait_for`), `timeout_at`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// magpie::block_on(async {
+///     magpie::time::sleep(Duration::from_millis(1)).await;
+///     let slow = magpie::time::timeout(Duration::from_millis(5), std::future::pending::<()>());
+///     assert!(slow.await.is_err());
+/// });
+/// ```
 pub mod time {
     pub use magpie_runtime::time::*;
 }
 
 /// Networking: `TcpListener`, `TcpStream`, `UdpSocket`, and Unix-domain sockets.
+///
+/// # Examples
+///
+/// ```
+/// use magpie::io::{AsyncReadExt, AsyncWriteExt};
+/// use magpie::net::{TcpListener, TcpStream};
+///
+/// magpie::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (mut server, _) = listener.accept().await.unwrap();
+///     client.write_all(b"hello").await.unwrap();
+///     let mut buf = [0; 5];
+///     server.read_exact(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"hello");
+/// });
+/// ```
 pub mod net {
     pub use magpie_runtime::net::*;
 }
 
 /// Asynchronous I/O: the `futures-io` traits, `AsyncReadExt`/`AsyncWriteExt`, `copy`, and
 /// `Async<T>` for any file descriptor.
+///
+/// # Examples
+///
+/// ```
+/// use magpie::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// magpie::block_on(async {
+///     let mut src: &[u8] = b"copied";
+///     let mut dst = magpie::io::sink();
+///     assert_eq!(magpie::io::copy(&mut src, &mut dst).await.unwrap(), 6);
+///     let mut data: &[u8] = b"abc";
+///     let mut buf = Vec::new();
+///     data.read_to_end(&mut buf).await.unwrap();
+///     dst.write_all(&buf).await.unwrap();
+/// });
+/// ```
 pub mod io {
     pub use magpie_runtime::io::*;
 }
 
 /// Thread-safe, cancellation-safe coordination primitives (asyncio's Lock, Event,
 /// Condition, Semaphore, Queue, ...) and the cooperative budget.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// magpie::block_on(async {
+///     let jobs = Arc::new(magpie::sync::Queue::bounded(8));
+///     let done = Arc::new(magpie::sync::Event::new());
+///     let worker = {
+///         let (jobs, done) = (Arc::clone(&jobs), Arc::clone(&done));
+///         magpie::spawn(async move {
+///             let mut total = 0;
+///             let mut items = jobs.into_stream();
+///             while let Some(n) = items.next().await {
+///                 total += n;
+///             }
+///             done.set();
+///             total
+///         })
+///     };
+///     for n in 1..=4 {
+///         jobs.put(n).await.unwrap();
+///     }
+///     jobs.close();
+///     done.wait().await;
+///     assert_eq!(worker.await.unwrap(), 10);
+/// });
+/// ```
 pub mod sync {
     pub use magpie_sync::*;
 }

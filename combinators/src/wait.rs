@@ -10,6 +10,20 @@ use magpie_runtime::time::{sleep, Sleep};
 use magpie_runtime::JoinHandle;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_combinators::{wait, ReturnWhen};
+///
+/// magpie_runtime::block_on(async {
+///     let quick = magpie_runtime::spawn(async {});
+///     let stuck = magpie_runtime::spawn(std::future::pending::<()>());
+///     let (done, pending) = wait(vec![quick, stuck], ReturnWhen::FirstCompleted, None).await;
+///     assert_eq!((done.len(), pending.len()), (1, 1));
+///     pending[0].abort();
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as any task has finished (completed, panicked or been cancelled).
@@ -71,6 +85,25 @@ pub fn wait<T>(
 }
 
 /// The future returned by [`wait`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use magpie_combinators::{wait, ReturnWhen, Wait};
+///
+/// magpie_runtime::block_on(async {
+///     let handles = vec![magpie_runtime::spawn(async { 1 }), magpie_runtime::spawn(async { 2 })];
+///     let fut: Wait<i32> = wait(handles, ReturnWhen::AllCompleted, Some(Duration::from_secs(5)));
+///     let (done, pending) = fut.await;
+///     assert!(pending.is_empty());
+///     let mut sum = 0;
+///     for h in done {
+///         sum += h.await.unwrap();
+///     }
+///     assert_eq!(sum, 3);
+/// });
+/// ```
 pub struct Wait<T> {
     handles: Option<Vec<JoinHandle<T>>>,
     done: Vec<bool>,

@@ -78,11 +78,29 @@ impl Builder {
     }
 
     /// A multi-thread, work-stealing runtime; by default one worker per CPU.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// assert_eq!(rt.handle().metrics().workers.len(), 2);
+    /// ```
     pub fn new_multi_thread() -> Builder {
         Builder::new(Kind::MultiThread)
     }
 
     /// A runtime that runs every task on the thread that calls `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(async {
+    ///     magpie_runtime::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(here, there);
+    /// ```
     pub fn new_current_thread() -> Builder {
         Builder::new(Kind::CurrentThread)
     }
@@ -90,30 +108,104 @@ impl Builder {
     /// The number of worker threads (multi-thread only; default: one per CPU).
     ///
     /// `build()` fails if this is 0 or more than 65,535.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.handle().metrics().workers.len(), 3);
+    /// ```
     pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
         self.worker_threads = Some(n);
         self
     }
 
     /// The name every worker thread gets (default `magpie-worker`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_name("crunch")
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(async {
+    ///     magpie_runtime::spawn(async { std::thread::current().name().map(str::to_owned) })
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(name.as_deref(), Some("crunch"));
+    /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         self.thread_name = name.into();
         self
     }
 
     /// The stack size of every worker thread, in bytes. `build()` fails below 64 KiB.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_stack_size(4 << 20)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// assert!(magpie_runtime::Builder::new_multi_thread().thread_stack_size(1024).build().is_err());
+    /// ```
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
         self.thread_stack_size = Some(bytes);
         self
     }
 
     /// Runs `f` on each worker thread when it starts, before it runs any task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&started);
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { magpie_runtime::spawn(async {}).await.unwrap() });
+    /// drop(rt); // joins the workers
+    /// assert_eq!(started.load(Ordering::SeqCst), 2);
+    /// ```
     pub fn on_thread_start<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Builder {
         self.on_thread_start = Some(StdArc::new(f));
         self
     }
 
     /// Runs `f` on each worker thread just before it exits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&stopped);
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_stop(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt); // joins the workers
+    /// assert_eq!(stopped.load(Ordering::SeqCst), 2);
+    /// ```
     pub fn on_thread_stop<F: Fn() + Send + Sync + 'static>(&mut self, f: F) -> &mut Builder {
         self.on_thread_stop = Some(StdArc::new(f));
         self
@@ -125,6 +217,17 @@ impl Builder {
     /// Unless this is set, multi-thread workers tune the interval to their measured poll
     /// times (about 200 µs of polling between looks, at most the default), so remote work
     /// is not starved behind long polls; setting it fixes the interval.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .global_queue_interval(31)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(async { magpie_runtime::spawn(async { 7 }).await.unwrap() }), 7);
+    /// ```
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Builder {
         self.global_queue_interval = Some(ticks);
         self
@@ -133,6 +236,14 @@ impl Builder {
     /// How many tasks a worker runs between looks at outside events (the main future of
     /// `block_on`, I/O readiness and due timers) while it has work; default 61. An idle
     /// worker waits for those events instead. `build()` fails on 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_current_thread().event_interval(16).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// assert!(magpie_runtime::Builder::new_current_thread().event_interval(0).build().is_err());
+    /// ```
     pub fn event_interval(&mut self, ticks: u32) -> &mut Builder {
         self.event_interval = ticks;
         self
@@ -158,6 +269,20 @@ impl Builder {
     }
 
     /// How long an idle blocking-pool thread waits for work before it exits (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// let v = rt.block_on(async { magpie_runtime::spawn_blocking(|| 9).await.unwrap() });
+    /// assert_eq!(v, 9);
+    /// ```
     pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
         self.thread_keep_alive = keep_alive;
         self

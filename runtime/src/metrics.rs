@@ -45,6 +45,15 @@ impl WorkerCounters {
 ///
 /// Counters are read without synchronisation, so a snapshot taken while the runtime runs
 /// is approximate; one taken while it is idle is exact.
+///
+/// # Examples
+///
+/// ```
+/// let rt = magpie_runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async { magpie_runtime::spawn(async {}).await.unwrap() });
+/// let w: magpie_runtime::WorkerMetrics = rt.handle().metrics().workers[0];
+/// assert!(w.polls >= 1);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkerMetrics {

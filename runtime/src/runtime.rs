@@ -59,6 +59,13 @@ impl Runtime {
     /// # Errors
     ///
     /// The OS's error if a worker thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 2 + 2 }), 4);
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new_multi_thread().build()
     }
@@ -91,11 +98,30 @@ impl Runtime {
     /// When called from inside a runtime (a task, a worker thread, or another `block_on`),
     /// since that would stop the thread from running tasks: `.await` the future instead.
     /// Also resumes a panic of `future` itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let out = rt.block_on(async {
+    ///     let h = magpie_runtime::spawn(async { "from a worker" });
+    ///     h.await.unwrap()
+    /// });
+    /// assert_eq!(out, "from a worker");
+    /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
     }
 
     /// Spawns a task on this runtime (from any thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let h = rt.spawn(async { 40 + 2 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 42);
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -105,6 +131,15 @@ impl Runtime {
     }
 
     /// A handle to this runtime, to spawn on it from elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let h = std::thread::spawn(move || handle.spawn(async { 5 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
     pub fn handle(&self) -> &Handle {
         &self.handle
     }
@@ -115,6 +150,16 @@ impl Runtime {
     /// closure returns). Every task not running at that moment is dropped before this
     /// returns, blocking closures not yet started are cancelled, and I/O objects still
     /// registered fail from then on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let _never = rt.spawn(std::future::pending::<()>()); // dropped by the shutdown
+    /// rt.shutdown_timeout(Duration::from_secs(5));
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }
@@ -165,6 +210,13 @@ pub struct Handle {
 }
 
 /// The error of [`Handle::try_current`]: no magpie runtime is entered on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let e: magpie_runtime::TryCurrentError = magpie_runtime::Handle::try_current().unwrap_err();
+/// assert_eq!(e.to_string(), "no magpie runtime is running on this thread");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryCurrentError(());
 
@@ -190,6 +242,16 @@ impl Handle {
     /// # Panics
     ///
     /// Outside a runtime; see [`Handle::try_current`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = magpie_runtime::Handle::current();
+    ///     assert_eq!(handle.spawn(async { 1 }).await.unwrap(), 1);
+    /// });
+    /// ```
     #[track_caller]
     pub fn current() -> Handle {
         Handle::try_current().unwrap_or_else(|_| {
@@ -205,6 +267,14 @@ impl Handle {
     /// # Errors
     ///
     /// [`TryCurrentError`] when no runtime is entered on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(magpie_runtime::Handle::try_current().is_err());
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async { assert!(magpie_runtime::Handle::try_current().is_ok()) });
+    /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         CONTEXT
             .with(|c| c.handle.borrow().clone())
@@ -212,6 +282,14 @@ impl Handle {
     }
 
     /// Spawns a task on this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn(async { 3 * 3 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 9);
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -222,6 +300,16 @@ impl Handle {
 
     /// Makes this the current runtime of the calling thread until the guard is dropped, so
     /// that `magpie::spawn` works there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let guard = rt.handle().enter();
+    /// let h = magpie_runtime::spawn(async { 8 }); // no `block_on` needed to spawn
+    /// drop(guard);
+    /// assert_eq!(rt.block_on(h).unwrap(), 8);
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         EnterGuard {
             _entered: RuntimeEntered::enter(self.clone()),
@@ -233,6 +321,15 @@ impl Handle {
     /// # Panics
     ///
     /// When called from inside a runtime; see [`Runtime::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let v = std::thread::spawn(move || handle.block_on(async { 6 })).join().unwrap();
+    /// assert_eq!(v, 6);
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = RuntimeEntered::enter_blocking(self.clone());
@@ -280,11 +377,32 @@ impl Handle {
 
     /// How many I/O sources (sockets, [`Async`](crate::io::Async) objects) are registered
     /// with the runtime's driver.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let before = magpie_runtime::Handle::current().io_source_count();
+    ///     let socket = magpie_runtime::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     assert_eq!(magpie_runtime::Handle::current().io_source_count(), before + 1);
+    ///     drop(socket);
+    /// });
+    /// ```
     pub fn io_source_count(&self) -> usize {
         self.scheduler.driver().source_count()
     }
 
     /// A snapshot of the runtime's per-worker counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async { magpie_runtime::spawn(async {}).await.unwrap() });
+    /// let m = rt.handle().metrics();
+    /// assert_eq!(m.workers.len(), 2);
+    /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         self.scheduler.metrics()
     }
@@ -300,6 +418,17 @@ impl fmt::Debug for Handle {
 }
 
 /// Returned by [`Handle::enter`]; leaves the runtime when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let rt = magpie_runtime::Runtime::new().unwrap();
+/// {
+///     let _guard: magpie_runtime::EnterGuard = rt.handle().enter();
+///     assert!(magpie_runtime::Handle::try_current().is_ok());
+/// }
+/// assert!(magpie_runtime::Handle::try_current().is_err());
+/// ```
 #[derive(Debug)]
 pub struct EnterGuard {
     _entered: RuntimeEntered,

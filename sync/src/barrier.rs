@@ -72,6 +72,17 @@ pub struct Barrier {
 }
 
 /// What [`Barrier::wait`] returns when the round completed.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let b = magpie_sync::Barrier::new(1);
+/// let r = b.wait().await.unwrap();
+/// assert!(r.is_leader()); // the only party is the leader
+/// assert_eq!(r.index(), 0);
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BarrierWaitResult {
     index: usize,
@@ -111,6 +122,17 @@ impl BarrierWaitResult {
 
 /// The barrier was aborted, or reset while this task waited: asyncio's
 /// `BrokenBarrierError`.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let b = magpie_sync::Barrier::new(2);
+/// b.abort();
+/// let e: magpie_sync::BrokenBarrierError = b.wait().await.unwrap_err();
+/// println!("{e}");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BrokenBarrierError(());
 

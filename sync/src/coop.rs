@@ -35,6 +35,13 @@ use core::task::{Context, Poll};
 use crate::loom::{thread_local_const, Cell};
 
 /// The number of operations a task may complete in one poll before it is made to yield.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::coop;
+/// let ((), _) = coop::with_budget(coop::DEFAULT_BUDGET, || assert!(coop::has_budget_remaining()));
+/// ```
 pub const DEFAULT_BUDGET: u8 = 128;
 
 thread_local_const! {
@@ -51,6 +58,15 @@ thread_local_const! {
 /// Returns `f`'s output and whether some operation found the budget spent (so the task was
 /// forced to yield). Runtimes call this around every task poll; nesting is allowed (the inner
 /// call's budget applies until it returns).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::coop;
+/// let (answer, forced_yield) = coop::with_budget(8, || 42);
+/// assert_eq!(answer, 42);
+/// assert!(!forced_yield, "nothing spent the budget");
+/// ```
 pub fn with_budget<R>(budget: u8, f: impl FnOnce() -> R) -> (R, bool) {
     struct Restore {
         budget: Option<u8>,
@@ -75,6 +91,23 @@ pub fn with_budget<R>(budget: u8, f: impl FnOnce() -> R) -> (R, bool) {
 /// Whether the current task may still complete an operation without yielding.
 ///
 /// Always `true` outside a budgeted poll.
+///
+/// # Examples
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// use magpie_sync::coop;
+/// assert!(coop::has_budget_remaining());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let ((), forced_yield) = coop::with_budget(1, || {
+///     if let std::task::Poll::Ready(unit) = coop::poll_proceed(&mut cx) {
+///         unit.made_progress();
+///     }
+///     assert!(!coop::has_budget_remaining());
+///     let _ = coop::poll_proceed(&mut cx); // finds the budget spent
+/// });
+/// assert!(forced_yield);
+/// ```
 pub fn has_budget_remaining() -> bool {
     BUDGET.with(|b| b.get() != Some(0))
 }
@@ -120,6 +153,20 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<Consumed> {
 
 /// One unit of budget taken by [`poll_proceed`]; given back on drop unless
 /// [`made_progress`](Consumed::made_progress) was called.
+///
+/// # Examples
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// use magpie_sync::coop;
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let ((), _) = coop::with_budget(1, || {
+///     if let Poll::Ready(unit) = coop::poll_proceed(&mut cx) {
+///         unit.restore(); // the operation was not ready after all: give the unit back
+///     }
+///     assert!(coop::has_budget_remaining());
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "dropping this gives the budget unit back; call made_progress() once the operation completed"]
 pub struct Consumed {

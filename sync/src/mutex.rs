@@ -75,6 +75,15 @@ unsafe impl<T: Send> Sync for Mutex<T> {}
 /// Returned by [`Mutex::try_lock`], [`RwLock::try_read`](crate::RwLock::try_read) and
 /// [`RwLock::try_write`](crate::RwLock::try_write) when the lock is not free (or others
 /// are queued for it).
+///
+/// # Examples
+///
+/// ```
+/// let m = magpie_sync::Mutex::new(0);
+/// let _held = m.try_lock().unwrap();
+/// let e: magpie_sync::TryLockError = m.try_lock().unwrap_err();
+/// println!("{e}");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TryLockError(());
 

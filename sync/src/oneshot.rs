@@ -198,6 +198,17 @@ pub struct Receiver<T> {
 }
 
 /// The sender was dropped without setting a value.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let (tx, rx) = magpie_sync::oneshot::channel::<u8>();
+/// drop(tx);
+/// let e: magpie_sync::oneshot::RecvError = rx.await.unwrap_err();
+/// assert_eq!(e.to_string(), "the sender was dropped without setting a value");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError(());
 
@@ -210,6 +221,16 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// Why [`Receiver::try_recv`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::oneshot::{channel, TryRecvError};
+/// let (tx, mut rx) = channel::<u8>();
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryRecvError {

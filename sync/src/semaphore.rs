@@ -57,6 +57,17 @@ pub struct Semaphore {
 }
 
 /// The semaphore was closed: returned by `acquire` and friends.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let s = magpie_sync::Semaphore::new(1);
+/// s.close();
+/// let e: magpie_sync::AcquireError = s.acquire().await.unwrap_err();
+/// assert_eq!(e.to_string(), "the semaphore is closed");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcquireError(());
 
@@ -69,6 +80,17 @@ impl fmt::Display for AcquireError {
 impl std::error::Error for AcquireError {}
 
 /// Why a `try_acquire` failed.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::{Semaphore, TryAcquireError};
+/// let s = Semaphore::new(1);
+/// let _permit = s.try_acquire().unwrap();
+/// assert_eq!(s.try_acquire().unwrap_err(), TryAcquireError::NoPermits);
+/// s.close();
+/// assert_eq!(s.try_acquire().unwrap_err(), TryAcquireError::Closed);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryAcquireError {
@@ -100,6 +122,13 @@ impl From<TryAcquire> for TryAcquireError {
 
 impl Semaphore {
     /// The largest number of permits a semaphore can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = magpie_sync::Semaphore::new(magpie_sync::Semaphore::MAX_PERMITS);
+    /// assert_eq!(s.available_permits(), magpie_sync::Semaphore::MAX_PERMITS);
+    /// ```
     pub const MAX_PERMITS: usize = MAX_PERMITS;
 
     /// Creates a semaphore with `permits` free permits.
@@ -556,6 +585,14 @@ pub struct BoundedSemaphore {
 }
 
 /// [`BoundedSemaphore::release`] was called with no permit held.
+///
+/// # Examples
+///
+/// ```
+/// let s = magpie_sync::BoundedSemaphore::new(1);
+/// let e: magpie_sync::ReleaseError = s.release().unwrap_err();
+/// assert!(e.to_string().contains("released too many times"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReleaseError(());
 

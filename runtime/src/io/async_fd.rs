@@ -74,6 +74,21 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The inner I/O object.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let (a, _b) = UnixStream::pair().unwrap();
+    ///     let mut a = magpie_runtime::io::Async::new(a).unwrap();
+    ///     assert!(a.get_ref().peer_addr().is_ok());
+    ///     a.get_mut().set_read_timeout(None).unwrap();
+    ///     let std_again: UnixStream = a.into_inner().unwrap(); // deregistered, still non-blocking
+    ///     drop(std_again);
+    /// });
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io.as_ref().expect("present until into_inner")
     }
@@ -98,6 +113,21 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// When the runtime that registered it has shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair().unwrap();
+    ///     let a = magpie_runtime::io::Async::new(a).unwrap();
+    ///     a.writable().await.unwrap(); // an empty socket buffer: writable at once
+    ///     b.write_all(b"x").unwrap();
+    ///     a.readable().await.unwrap();
+    /// });
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
         self.reg().ready(Direction::Read).await
     }
@@ -138,6 +168,25 @@ impl<T: AsFd> Async<T> {
     /// # Errors
     ///
     /// `op`'s error, or an error if the runtime has shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let (a, b) = UnixStream::pair().unwrap();
+    ///     let a = magpie_runtime::io::Async::new(a).unwrap();
+    ///     let b = magpie_runtime::io::Async::new(b).unwrap();
+    ///     std::future::poll_fn(|cx| b.poll_write_with(cx, |s| (&*s).write(b"hi"))).await.unwrap();
+    ///     let mut buf = [0; 2];
+    ///     let n = std::future::poll_fn(|cx| a.poll_read_with(cx, |s| (&*s).read(&mut buf)))
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(&buf[..n], b"hi");
+    /// });
+    /// ```
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,

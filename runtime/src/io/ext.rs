@@ -146,6 +146,18 @@ pub trait AsyncWriteExt: AsyncWrite {
 impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 
 /// The future of [`AsyncReadExt::read`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, ReadFut};
+/// magpie_runtime::block_on(async {
+///     let mut src: &[u8] = b"abc";
+///     let mut buf = [0; 8];
+///     let fut: ReadFut<'_, &[u8]> = src.read(&mut buf);
+///     assert_eq!(fut.await.unwrap(), 3);
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadFut<'a, R: ?Sized> {
@@ -162,6 +174,19 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadFut<'_, R> {
 }
 
 /// The future of [`AsyncReadExt::read_exact`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, ReadExact};
+/// magpie_runtime::block_on(async {
+///     let mut src: &[u8] = b"abcdef";
+///     let mut buf = [0; 4];
+///     let fut: ReadExact<'_, &[u8]> = src.read_exact(&mut buf);
+///     fut.await.unwrap();
+///     assert_eq!(&buf, b"abcd");
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadExact<'a, R: ?Sized> {
@@ -186,6 +211,19 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
 }
 
 /// The future of [`AsyncReadExt::read_to_end`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, ReadToEnd};
+/// magpie_runtime::block_on(async {
+///     let mut src: &[u8] = b"all of it";
+///     let mut out = Vec::new();
+///     let fut: ReadToEnd<'_, &[u8]> = src.read_to_end(&mut out);
+///     assert_eq!(fut.await.unwrap(), 9);
+///     assert_eq!(out, b"all of it");
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadToEnd<'a, R: ?Sized> {
@@ -211,6 +249,17 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
 }
 
 /// The future of [`AsyncWriteExt::write`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{sink, AsyncWriteExt, Sink, WriteFut};
+/// magpie_runtime::block_on(async {
+///     let mut s = sink();
+///     let fut: WriteFut<'_, Sink> = s.write(b"bytes");
+///     assert_eq!(fut.await.unwrap(), 5);
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteFut<'a, W: ?Sized> {
@@ -227,6 +276,20 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteFut<'_, W> {
 }
 
 /// The future of [`AsyncWriteExt::write_vectored`].
+///
+/// # Examples
+///
+/// ```
+/// use std::io::IoSlice;
+/// use magpie_runtime::io::{sink, AsyncWriteExt, Sink, WriteVectored};
+/// magpie_runtime::block_on(async {
+///     let mut s = sink();
+///     let bufs = [IoSlice::new(b"ab"), IoSlice::new(b"cd")];
+///     let fut: WriteVectored<'_, Sink> = s.write_vectored(&bufs);
+///     let n = fut.await.unwrap();
+///     assert!((1..=4).contains(&n)); // like `write`, it may take only a part
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteVectored<'a, W: ?Sized> {
@@ -243,6 +306,17 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
 }
 
 /// The future of [`AsyncWriteExt::write_all`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{sink, AsyncWriteExt, Sink, WriteAll};
+/// magpie_runtime::block_on(async {
+///     let mut s = sink();
+///     let fut: WriteAll<'_, Sink> = s.write_all(b"every byte");
+///     fut.await.unwrap();
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteAll<'a, W: ?Sized> {
@@ -266,6 +340,17 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
 }
 
 /// The future of [`AsyncWriteExt::flush`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{sink, AsyncWriteExt, Flush, Sink};
+/// magpie_runtime::block_on(async {
+///     let mut s = sink();
+///     let fut: Flush<'_, Sink> = s.flush();
+///     fut.await.unwrap();
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Flush<'a, W: ?Sized> {
@@ -280,6 +365,17 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
 }
 
 /// The future of [`AsyncWriteExt::close`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{sink, AsyncWriteExt, Close, Sink};
+/// magpie_runtime::block_on(async {
+///     let mut s = sink();
+///     let fut: Close<'_, Sink> = s.close();
+///     fut.await.unwrap();
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Close<'a, W: ?Sized> {
@@ -329,6 +425,16 @@ where
 }
 
 /// A writer that accepts and discards every byte; see [`sink`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncWriteExt, Sink};
+/// magpie_runtime::block_on(async {
+///     let mut s: Sink = magpie_runtime::io::sink();
+///     s.write_all(b"discarded").await.unwrap();
+/// });
+/// ```
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Sink {
     _private: (),

@@ -74,6 +74,20 @@ impl TcpListener {
     /// # Errors
     ///
     /// As [`accept`](TcpListener::accept).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let _client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (_stream, peer) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+    ///     assert!(peer.ip().is_loopback());
+    /// });
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, addr) = std::task::ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
         stream.set_nonblocking(true)?;
@@ -94,6 +108,19 @@ impl TcpListener {
     /// # Errors
     ///
     /// Outside a magpie runtime, or the OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let listener = magpie_runtime::net::TcpListener::from_std(std_listener).unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let back: std::net::TcpListener = listener.into_std().unwrap();
+    ///     assert_eq!(back.local_addr().unwrap(), addr);
+    /// });
+    /// ```
     pub fn from_std(listener: stdnet::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -205,6 +232,25 @@ impl TcpStream {
     /// # Errors
     ///
     /// Outside a magpie runtime, or the OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_runtime::io::AsyncWriteExt;
+    ///
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let listener = magpie_runtime::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let connecting = magpie_runtime::spawn_blocking(move || std::net::TcpStream::connect(addr));
+    ///     let (_server, _) = listener.accept().await.unwrap();
+    ///     let std_stream = connecting.await.unwrap().unwrap();
+    ///     let mut stream = magpie_runtime::net::TcpStream::from_std(std_stream).unwrap();
+    ///     stream.write_all(b"hi").await.unwrap();
+    ///     let std_again: std::net::TcpStream = stream.into_std().unwrap();
+    ///     assert_eq!(std_again.peer_addr().unwrap(), addr);
+    /// });
+    /// ```
     pub fn from_std(stream: stdnet::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
         TcpStream::from_nonblocking(stream)
@@ -277,6 +323,28 @@ impl TcpStream {
     /// # Errors
     ///
     /// The OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_runtime::io::{AsyncReadExt, AsyncWriteExt};
+    /// use magpie_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     assert_eq!(server.peer_addr().unwrap(), client.local_addr().unwrap());
+    ///     assert!(!server.nodelay().unwrap());
+    ///     client.write_all(b"abc").await.unwrap();
+    ///     let mut buf = [0; 3];
+    ///     let n = server.peek(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], &b"abc"[..n]);
+    ///     server.read_exact(&mut buf).await.unwrap(); // still there after the peek
+    ///     assert_eq!(&buf, b"abc");
+    /// });
+    /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_with(|s| s.peek(buf)).await
     }
@@ -306,6 +374,22 @@ impl std::fmt::Debug for TcpStream {
 }
 
 /// The read half of a [`TcpStream`], from [`TcpStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::net::{TcpListener, TcpStream};
+///
+/// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+/// magpie_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (read, write) = client.into_split();
+///     assert_eq!(read.peer_addr().unwrap(), write.peer_addr().unwrap());
+///     let whole: TcpStream = read.reunite(write).unwrap();
+///     drop((whole, listener));
+/// });
+/// ```
 #[derive(Debug)]
 pub struct TcpOwnedReadHalf {
     io: Arc<Async<stdnet::TcpStream>>,
@@ -313,6 +397,26 @@ pub struct TcpOwnedReadHalf {
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`]. Dropping it shuts
 /// down the connection's write side (the peer reads end of stream).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use magpie_runtime::net::{TcpListener, TcpStream};
+///
+/// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+/// magpie_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (mut server, _) = listener.accept().await.unwrap();
+///     let (_read, mut write) = client.into_split();
+///     write.write_all(b"bye").await.unwrap();
+///     drop(write); // the server reads end of stream
+///     let mut got = Vec::new();
+///     server.read_to_end(&mut got).await.unwrap();
+///     assert_eq!(got, b"bye");
+/// });
+/// ```
 #[derive(Debug)]
 pub struct TcpOwnedWriteHalf {
     io: Arc<Async<stdnet::TcpStream>>,

@@ -49,6 +49,19 @@ impl UdpSocket {
     /// # Errors
     ///
     /// Outside a magpie runtime, or the OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let socket = magpie_runtime::net::UdpSocket::from_std(std_socket).unwrap();
+    ///     let addr = socket.local_addr().unwrap();
+    ///     let back: std::net::UdpSocket = socket.into_std().unwrap();
+    ///     assert_eq!(back.local_addr().unwrap(), addr);
+    /// });
+    /// ```
     pub fn from_std(socket: stdnet::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
@@ -122,6 +135,26 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_runtime::net::UdpSocket;
+    ///
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(b.peer_addr().unwrap(), a.local_addr().unwrap());
+    ///     b.send(b"once").await.unwrap();
+    ///     let mut buf = [0; 8];
+    ///     let (n, from) = a.peek_from(&mut buf).await.unwrap();
+    ///     assert_eq!((&buf[..n], from), (&b"once"[..], b.local_addr().unwrap()));
+    ///     let (n, _) = a.recv_from(&mut buf).await.unwrap(); // the same datagram again
+    ///     assert_eq!(&buf[..n], b"once");
+    /// });
+    /// ```
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_with(|s| s.peek_from(buf)).await
     }
@@ -149,6 +182,16 @@ impl UdpSocket {
     /// # Errors
     ///
     /// The OS's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let s = magpie_runtime::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     s.set_broadcast(true).unwrap();
+    /// });
+    /// ```
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_broadcast(on)
     }

@@ -148,6 +148,20 @@ impl UnixStream {
     /// # Errors
     ///
     /// The OS's error, or an error outside a magpie runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+    /// magpie_runtime::block_on(async {
+    ///     let (a, b) = magpie_runtime::net::UnixStream::pair().unwrap();
+    ///     assert!(a.peer_addr().unwrap().is_unnamed());
+    ///     b.shutdown(std::net::Shutdown::Both).unwrap();
+    ///     let std_a: std::os::unix::net::UnixStream = a.into_std().unwrap();
+    ///     let again = magpie_runtime::net::UnixStream::from_std(std_a).unwrap();
+    ///     assert!(again.local_addr().unwrap().is_unnamed());
+    /// });
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = stdunix::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
@@ -231,12 +245,47 @@ impl std::fmt::Debug for UnixStream {
 type Io = Async<stdunix::UnixStream>;
 
 /// The read half of a [`UnixStream`], from [`UnixStream::into_split`].
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use magpie_runtime::net::UnixStream;
+///
+/// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+/// magpie_runtime::block_on(async {
+///     let (a, mut b) = UnixStream::pair().unwrap();
+///     let (mut read, _write) = a.into_split();
+///     b.write_all(b"to the read half").await.unwrap();
+///     let mut buf = [0; 16];
+///     read.read_exact(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"to the read half");
+/// });
+/// ```
 #[derive(Debug)]
 pub struct UnixOwnedReadHalf {
     io: Arc<Io>,
 }
 
 /// The write half of a [`UnixStream`]; dropping it shuts down the write side.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_runtime::io::{AsyncReadExt, AsyncWriteExt};
+/// use magpie_runtime::net::UnixStream;
+///
+/// # if cfg!(miri) { return; } // miri has no epoll: no sockets there
+/// magpie_runtime::block_on(async {
+///     let (a, mut b) = UnixStream::pair().unwrap();
+///     let (_read, mut write) = a.into_split();
+///     write.write_all(b"last words").await.unwrap();
+///     drop(write); // b reads end of stream
+///     let mut got = Vec::new();
+///     b.read_to_end(&mut got).await.unwrap();
+///     assert_eq!(got, b"last words");
+/// });
+/// ```
 #[derive(Debug)]
 pub struct UnixOwnedWriteHalf {
     io: Arc<Io>,

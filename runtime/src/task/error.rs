@@ -43,11 +43,34 @@ impl JoinError {
     }
 
     /// Whether the task was cancelled (aborted, or its runtime shut down first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(std::future::pending::<()>());
+    ///     h.abort();
+    ///     let e = h.await.unwrap_err();
+    ///     assert!(e.is_cancelled() && !e.is_panic());
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
     /// Whether the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(async { panic!("boom") });
+    ///     let id = h.id();
+    ///     let e = h.await.unwrap_err();
+    ///     assert!(e.is_panic());
+    ///     assert_eq!(e.id(), id); // `id` names the task that failed
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -63,6 +86,16 @@ impl JoinError {
     ///
     /// If the task was cancelled rather than panicking; use [`JoinError::try_into_panic`]
     /// to find out without panicking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let e = magpie_runtime::spawn(async { std::panic::panic_any(7u8) }).await.unwrap_err();
+    ///     let payload = e.into_panic(); // or std::panic::resume_unwind(payload)
+    ///     assert_eq!(payload.downcast_ref::<u8>(), Some(&7));
+    /// });
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
             .expect("JoinError::into_panic called on a cancelled task; check is_panic() first or use try_into_panic()")
@@ -73,6 +106,17 @@ impl JoinError {
     /// # Errors
     ///
     /// Returns `Err(self)` when the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(std::future::pending::<()>());
+    ///     h.abort();
+    ///     let e = h.await.unwrap_err();
+    ///     assert!(e.try_into_panic().unwrap_err().is_cancelled());
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),

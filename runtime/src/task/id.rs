@@ -48,6 +48,17 @@ impl TaskId {
     }
 
     /// The id as a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let a = magpie_runtime::spawn(async {});
+    ///     let b = magpie_runtime::spawn(async {});
+    ///     assert_ne!(a.id().as_u64(), b.id().as_u64()); // unique per task
+    ///     assert!(a.id().as_u64() >= 1);
+    /// });
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }

@@ -86,6 +86,19 @@ impl<T> JoinHandle<T> {
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(std::future::pending::<()>());
+    ///     assert!(!h.is_finished());
+    ///     h.abort();
+    ///     while !h.is_finished() {
+    ///         magpie_runtime::yield_now().await;
+    ///     }
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.outcome.is_some() || self.task.as_ref().is_some_and(|t| t.is_finished())
     }
@@ -118,6 +131,19 @@ impl<T> JoinHandle<T> {
     /// After [`poll_finished`](JoinHandle::poll_finished) returned `Ready`: whether the task
     /// panicked (`Some(true)`), or ended otherwise (`Some(false)`: completed or cancelled).
     /// `None` while the outcome has not been collected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// magpie_runtime::block_on(async {
+    ///     let mut h = magpie_runtime::spawn(async { panic!("collected, not resumed") });
+    ///     assert_eq!(h.finished_with_panic(), None);
+    ///     poll_fn(|cx| h.poll_finished(cx)).await;
+    ///     assert_eq!(h.finished_with_panic(), Some(true));
+    ///     assert!(h.await.unwrap_err().is_panic());
+    /// });
+    /// ```
     pub fn finished_with_panic(&self) -> Option<bool> {
         self.outcome
             .as_ref()
@@ -137,11 +163,31 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(async { panic!("failed") });
+    ///     let id = h.id(); // stays known after the task is gone
+    ///     assert_eq!(h.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.header().id
     }
 
     /// The task's name, if it was spawned with one through [`Builder::name`](super::Builder::name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let named = magpie_runtime::task::Builder::new().name("fetch").spawn(async {});
+    ///     assert_eq!(named.name(), Some("fetch"));
+    ///     assert_eq!(magpie_runtime::spawn(async {}).name(), None);
+    /// });
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.header().name.as_deref()
     }

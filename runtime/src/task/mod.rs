@@ -35,6 +35,18 @@
 //! its first poll. Whatever the race, the handle yields exactly one outcome, and it yields
 //! it only after the future has been dropped (async-task publishes the output after the
 //! future is gone).
+//!
+//! # Examples
+//!
+//! ```
+//! magpie_runtime::block_on(async {
+//!     let h = magpie_runtime::task::spawn(async { 2 });
+//!     let id: magpie_runtime::task::TaskId = h.id();
+//!     assert!(id.as_u64() > 0);
+//!     magpie_runtime::task::yield_now().await;
+//!     assert_eq!(h.await.unwrap(), 2);
+//! });
+//! ```
 
 mod error;
 mod future;

@@ -86,6 +86,17 @@ impl<'a> Builder<'a> {
     }
 
     /// Spawns the task on the runtime behind `handle`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// // No runtime is entered on this thread: name the one to spawn on.
+    /// let h = magpie_runtime::task::Builder::new()
+    ///     .name("outside")
+    ///     .spawn_on(async { 1 }, rt.handle());
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
     pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -63,6 +63,19 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 ///
 /// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// magpie_runtime::block_on(async {
+///     let start = Instant::now() + Duration::from_millis(20);
+///     let mut iv = magpie_runtime::time::interval_at(start, Duration::from_millis(10));
+///     assert_eq!(iv.tick().await, start); // the first tick waits for `start`
+///     assert_eq!(iv.tick().await, start + Duration::from_millis(10));
+/// });
+/// ```
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
     Interval {
@@ -74,6 +87,28 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 
 /// A stream of ticks; see [`interval`]. Also a `futures_core::Stream` of the ticks'
 /// scheduled instants (it never ends).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use magpie_runtime::time::{interval, MissedTickBehavior};
+///
+/// magpie_runtime::block_on(async {
+///     let mut iv = interval(Duration::from_millis(5));
+///     assert_eq!(iv.period(), Duration::from_millis(5));
+///     assert_eq!(iv.missed_tick_behavior(), MissedTickBehavior::Burst);
+///     iv.set_missed_tick_behavior(MissedTickBehavior::Delay);
+///     let first = iv.tick().await; // the first tick is immediate
+///     iv.reset(); // the next tick is one period from now
+///     let second = iv.tick().await;
+///     assert!(second >= first + Duration::from_millis(5));
+///     // Also a `Stream`: `std::future::poll_fn` stands in for `StreamExt::next`.
+///     let mut iv = std::pin::pin!(iv);
+///     let third = std::future::poll_fn(|cx| futures_core::Stream::poll_next(iv.as_mut(), cx)).await;
+///     assert!(third.is_some());
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     sleep: Sleep,
@@ -83,11 +118,36 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns the instant it was scheduled for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// magpie_runtime::block_on(async {
+    ///     let mut iv = magpie_runtime::time::interval(Duration::from_millis(5));
+    ///     let a = iv.tick().await;
+    ///     let b = iv.tick().await;
+    ///     assert_eq!(b - a, Duration::from_millis(5)); // scheduled instants, not wake-up times
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
 
     /// Polls for the next tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// magpie_runtime::block_on(async {
+    ///     let mut iv = magpie_runtime::time::interval(Duration::from_millis(5));
+    ///     let first = std::future::poll_fn(|cx| iv.poll_tick(cx)).await;
+    ///     assert!(first <= std::time::Instant::now());
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let unit = std::task::ready!(coop::poll_proceed(cx));
         std::task::ready!(self.sleep.poll_elapsed(cx));

@@ -68,6 +68,20 @@ pub(crate) fn far_future(now: Instant) -> Instant {
 ///
 /// The timer is registered with the runtime's driver on first poll and removed on drop.
 /// If the runtime shuts down first, the sleep completes (nothing would ever fire it).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// magpie_runtime::block_on(async {
+///     let sleep: magpie_runtime::time::Sleep = magpie_runtime::time::sleep(Duration::from_millis(5));
+///     let deadline = sleep.deadline();
+///     assert!(!sleep.is_elapsed());
+///     sleep.await;
+///     assert!(std::time::Instant::now() >= deadline);
+/// });
+/// ```
 pub struct Sleep {
     deadline: Instant,
     /// The driver and wheel key, once registered.

@@ -7,6 +7,18 @@ use std::time::{Duration, Instant};
 use super::sleep::{sleep, sleep_until, Sleep};
 
 /// The error of [`timeout`]: the deadline passed before the future completed.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// magpie_runtime::block_on(async {
+///     let late = magpie_runtime::time::timeout(Duration::from_millis(5), std::future::pending::<()>());
+///     let e: magpie_runtime::time::Elapsed = late.await.unwrap_err();
+///     assert_eq!(e.to_string(), "deadline has elapsed");
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed(());
 
@@ -83,6 +95,19 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
 }
 
 /// The future returned by [`timeout`] and [`timeout_at`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// magpie_runtime::block_on(async {
+///     let t = magpie_runtime::time::timeout(Duration::from_secs(5), std::future::ready(7));
+///     assert_eq!(t.get_ref().clone().into_inner(), 7); // borrows the inner future
+///     let inner = t.into_inner(); // drops the timer, keeps the future
+///     assert_eq!(inner.await, 7);
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Timeout<F> {
     future: F,

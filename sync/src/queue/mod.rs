@@ -29,8 +29,45 @@
 //!    with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
 //!    fail once the store is empty. `close_immediate` also drops the stored items, lowers
 //!    the unfinished-task count by their number and releases `join` if it reaches zero.
+//!
+//! # Streams
+//!
+//! [`stream`](BaseQueue::stream) and [`into_stream`](BaseQueue::into_stream) view a queue
+//! as a `futures_core::Stream` that ends once the queue is closed and drained (see
+//! `stream` for their cancellation guarantees).
+//!
+//! # Examples
+//!
+//! asyncio's worker pattern: consumers take jobs, mark them done, and the producer joins.
+//!
+//! ```
+//! use std::sync::Arc;
+//! # magpie_sync::__doc_block_on(async {
+//! let q = Arc::new(magpie_sync::Queue::bounded(4));
+//! let worker = {
+//!     let q = Arc::clone(&q);
+//!     std::thread::spawn(move || {
+//!         magpie_sync::__doc_block_on(async {
+//!             let mut sum = 0;
+//!             while let Ok(job) = q.get().await {
+//!                 sum += job;
+//!                 q.task_done();
+//!             }
+//!             sum
+//!         })
+//!     })
+//! };
+//! for job in 1..=10 {
+//!     q.put(job).await.unwrap();
+//! }
+//! q.join().await; // every job was taken and marked done
+//! q.close(); // the worker's next get fails: it returns
+//! assert_eq!(worker.join().unwrap(), 55);
+//! # });
+//! ```
 
 mod store;
+mod stream;
 
 use core::fmt;
 use core::future::Future;
@@ -43,6 +80,7 @@ use crate::loom::{Mutex, MutexGuard};
 use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
 pub use store::{Fifo, Lifo, Priority, Store};
+pub use stream::{OwnedQueueStream, QueueStream};
 
 /// A first-in, first-out queue: asyncio's `Queue`.
 ///
@@ -86,6 +124,17 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
 pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
 
 /// `get` on a queue that is closed and empty.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// q.close();
+/// let e: magpie_sync::queue::QueueClosed = q.get().await.unwrap_err();
+/// assert_eq!(e.to_string(), "the queue is closed");
+/// # });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueClosed(());
 
@@ -98,6 +147,17 @@ impl fmt::Display for QueueClosed {
 impl std::error::Error for QueueClosed {}
 
 /// `put` on a closed queue; holds the item that was not put.
+///
+/// # Examples
+///
+/// ```
+/// # magpie_sync::__doc_block_on(async {
+/// let q = magpie_sync::Queue::unbounded();
+/// q.close();
+/// let magpie_sync::queue::PutError(item) = q.put("job").await.unwrap_err();
+/// assert_eq!(item, "job");
+/// # });
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct PutError<T>(pub T);
 
@@ -133,6 +193,17 @@ impl<T> fmt::Display for PutError<T> {
 impl<T> std::error::Error for PutError<T> {}
 
 /// Why `put_nowait` failed; holds the item that was not put.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::TryPutError;
+/// let q = magpie_sync::Queue::bounded(1);
+/// q.put_nowait(1).unwrap();
+/// assert!(matches!(q.put_nowait(2), Err(TryPutError::Full(2))));
+/// q.close();
+/// assert!(matches!(q.put_nowait(3), Err(TryPutError::Closed(3))));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryPutError<T> {
@@ -206,6 +277,16 @@ impl<T> fmt::Display for TryPutError<T> {
 impl<T> std::error::Error for TryPutError<T> {}
 
 /// Why `get_nowait` failed.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::TryGetError;
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// assert_eq!(q.get_nowait(), Err(TryGetError::Empty));
+/// q.close();
+/// assert_eq!(q.get_nowait(), Err(TryGetError::Closed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryGetError {
@@ -227,6 +308,14 @@ impl fmt::Display for TryGetError {
 impl std::error::Error for TryGetError {}
 
 /// `task_done` was called more times than items were put.
+///
+/// # Examples
+///
+/// ```
+/// let q = magpie_sync::Queue::<u8>::unbounded();
+/// let e: magpie_sync::queue::TaskDoneError = q.try_task_done().unwrap_err();
+/// assert_eq!(e.to_string(), "task_done() called too many times");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskDoneError(());
 
@@ -272,6 +361,21 @@ impl<S> State<S> {
 ///
 /// Every operation takes the queue's short internal lock once. Waiters are served in
 /// arrival order, and `get`/`put`/`join` are cancellation-safe (see the module docs).
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::{BaseQueue, Fifo};
+/// // `Queue<T>` is `BaseQueue<T, Fifo<T>>`: code generic over the store takes every kind.
+/// fn drain<T, S: magpie_sync::queue::Store<T>>(q: &BaseQueue<T, S>) -> Vec<T> {
+///     std::iter::from_fn(|| q.get_nowait().ok()).collect()
+/// }
+/// let q: BaseQueue<u8, Fifo<u8>> = magpie_sync::Queue::unbounded();
+/// q.put_nowait(1).unwrap();
+/// let lifo = magpie_sync::LifoQueue::unbounded();
+/// lifo.put_nowait(2).unwrap();
+/// assert_eq!((drain(&q), drain(&lifo)), (vec![1], vec![2]));
+/// ```
 pub struct BaseQueue<T, S> {
     capacity: usize,
     state: Mutex<State<S>>,
@@ -803,14 +907,39 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Only shared access is needed: the waiter's node changes under the lock.
         let this = self.into_ref().get_ref();
+        // SAFETY: `waiter` is a field of this pinned `Get`, used only with this queue's
+        // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
+        unsafe { this.queue.poll_get(&this.waiter, cx) }
+    }
+}
+
+impl<T, S: Store<T>> Drop for Get<'_, T, S> {
+    fn drop(&mut self) {
+        // SAFETY: our waiter, only ever used with this queue's getters (`poll_get`).
+        unsafe { self.queue.drop_getter(&self.waiter) };
+    }
+}
+
+impl<T, S: Store<T>> BaseQueue<T, S> {
+    /// One poll of a getter whose node is `waiter`: takes an item, or queues the waiter,
+    /// or consumes its grant. Shared by [`get`](Self::get) and the [streams](QueueStream).
+    ///
+    /// # Safety
+    ///
+    /// `waiter` belongs to the caller (wait list invariant 1), is passed only to this
+    /// queue's `poll_get`/`drop_getter`, and does not move or get freed until
+    /// `drop_getter` was called with it (invariant 2).
+    unsafe fn poll_get(
+        &self,
+        waiter: &Waiter<Grant>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, QueueClosed>> {
         let unit = match coop::poll_proceed(cx) {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
-        let queue = this.queue;
-        let waiter = &this.waiter;
         let mut wakers = WakeList::new();
-        let mut state = queue.lock();
+        let mut state = self.lock();
         if !waiter.is_idle() {
             if !state.getters.is_granted(waiter) {
                 // SAFETY: ours, queued in this list, under its lock (invariant 1).
@@ -823,12 +952,13 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
                 state.reserved_get = state.reserved_get.saturating_sub(1);
             }
         }
-        let result = match queue.try_get_locked(&mut state, &mut wakers) {
+        let result = match self.try_get_locked(&mut state, &mut wakers) {
             Ok(item) => Ok(item),
             Err(TryGetError::Closed) => Err(QueueClosed(())),
             Err(TryGetError::Empty) => {
                 // SAFETY: the waiter is ours (idle again) and only used with the getters'
-                // list; `self` is pinned and `Drop` removes it (invariants 1 and 2).
+                // list; the caller keeps it in place until `drop_getter` removes it (this
+                // function's contract: invariants 1 and 2).
                 unsafe {
                     state
                         .getters
@@ -842,17 +972,22 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         unit.made_progress();
         Poll::Ready(result)
     }
-}
 
-impl<T, S: Store<T>> Drop for Get<'_, T, S> {
-    fn drop(&mut self) {
-        if self.waiter.is_idle() {
+    /// Takes a getter's `waiter` out of the getters' list when its owner goes away,
+    /// handing a reserved item on to the next getter (step 4).
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll_get`](Self::poll_get): `waiter` is the caller's and was only ever
+    /// passed to this queue's `poll_get`.
+    unsafe fn drop_getter(&self, waiter: &Waiter<Grant>) {
+        if waiter.is_idle() {
             return;
         }
         let mut wakers = WakeList::new();
-        let mut state = self.queue.lock();
+        let mut state = self.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(&self.waiter) } {
+        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
             state.reserved_get = state.reserved_get.saturating_sub(1);
             // Hand the reserved item to the next getter (step 4).
             if state.len() > state.reserved_get
@@ -914,5 +1049,7 @@ impl<T, S: Store<T>> Drop for Join<'_, T, S> {
     }
 }
 
+#[cfg(all(test, not(loom)))]
+mod stream_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;

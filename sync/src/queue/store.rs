@@ -9,6 +9,14 @@ mod sealed {
 
 /// The item store of a [`BaseQueue`](super::BaseQueue): [`Fifo`], [`Lifo`] or
 /// [`Priority`]. Sealed: the queue's protocol relies on these three.
+///
+/// # Examples
+///
+/// ```
+/// use magpie_sync::queue::{Priority, Store};
+/// // The store is chosen by the queue type; its name shows in the queue's `Debug`.
+/// assert_eq!(<Priority<u8> as Store<u8>>::NAME, "PriorityQueue");
+/// ```
 pub trait Store<T>: Default + Send + sealed::Sealed {
     /// The name the queue's `Debug` output uses.
     const NAME: &'static str;
@@ -25,14 +33,44 @@ pub trait Store<T>: Default + Send + sealed::Sealed {
 }
 
 /// First-in, first-out order: the store of [`Queue`](super::Queue).
+///
+/// # Examples
+///
+/// ```
+/// let q: magpie_sync::queue::BaseQueue<u8, magpie_sync::queue::Fifo<u8>> =
+///     magpie_sync::Queue::unbounded();
+/// q.put_nowait(1).unwrap();
+/// q.put_nowait(2).unwrap();
+/// assert_eq!(q.get_nowait(), Ok(1));
+/// ```
 #[derive(Debug)]
 pub struct Fifo<T>(VecDeque<T>);
 
 /// Last-in, first-out order: the store of [`LifoQueue`](super::LifoQueue).
+///
+/// # Examples
+///
+/// ```
+/// let q: magpie_sync::queue::BaseQueue<u8, magpie_sync::queue::Lifo<u8>> =
+///     magpie_sync::LifoQueue::unbounded();
+/// q.put_nowait(1).unwrap();
+/// q.put_nowait(2).unwrap();
+/// assert_eq!(q.get_nowait(), Ok(2));
+/// ```
 #[derive(Debug)]
 pub struct Lifo<T>(Vec<T>);
 
 /// Smallest item first: the store of [`PriorityQueue`](super::PriorityQueue).
+///
+/// # Examples
+///
+/// ```
+/// let q: magpie_sync::queue::BaseQueue<u8, magpie_sync::queue::Priority<u8>> =
+///     magpie_sync::PriorityQueue::unbounded();
+/// q.put_nowait(2).unwrap();
+/// q.put_nowait(1).unwrap();
+/// assert_eq!(q.get_nowait(), Ok(1));
+/// ```
 #[derive(Debug)]
 pub struct Priority<T>(BinaryHeap<Reverse<T>>);
 

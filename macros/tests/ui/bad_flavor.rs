@@ -1,0 +1,2 @@
+#[magpie::main(flavor = "multi-thread")]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[magpie::test(worker_threads = 2)]
+async fn needs_multi_thread() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[magpie::main(threads = 4)]
+async fn main() {}

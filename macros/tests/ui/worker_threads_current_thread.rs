@@ -1,0 +1,2 @@
+#[magpie::main(flavor = "current_thread", worker_threads = 2)]
+async fn main() {}
