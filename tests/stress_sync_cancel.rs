@@ -431,15 +431,14 @@ fn notify_storm() {
                     let (notify, plain, issued, consumed) =
                         (notify.clone(), plain.clone(), issued.clone(), consumed.clone());
                     async move {
-                        loop {
-                            while consumed.get() < issued.get() {
-                                magpie::yield_now().await;
+                        // The last plain waiter may finish (on another worker) just
+                        // after one more notification went out: that one stays stored.
+                        while !plain.all_done() {
+                            if consumed.get() == issued.get() {
+                                issued.inc();
+                                notify.notify_one();
                             }
-                            if plain.all_done() {
-                                break;
-                            }
-                            issued.inc();
-                            notify.notify_one();
+                            magpie::yield_now().await;
                         }
                     }
                 });
@@ -459,10 +458,12 @@ fn notify_storm() {
             }
         });
         drop(rt);
-        assert_eq!(issued.get(), consumed.get(), "notifications issued vs. consumed");
+        let outstanding = issued.get() - consumed.get();
+        assert!(outstanding <= 1, "{outstanding} notifications never consumed");
         assert_eq!(s.granted, consumed.get());
-        // Nothing was stored beyond what was consumed.
-        assert!(poll_once(notify.notified()).is_pending(), "a stray stored permit");
+        // The last notification, if unconsumed, is stored (not lost); nothing else is.
+        let stored = poll_once(notify.notified()).is_ready();
+        assert_eq!(stored, outstanding == 1, "stored permit vs. notifications outstanding");
         report(&s, &format!(", {} notifications, each consumed once", issued.get()))
     });
 }
@@ -481,13 +482,11 @@ fn condition_storm() {
                 let notifier = magpie::spawn({
                     let (pair, plain, issued) = (pair.clone(), plain.clone(), issued.clone());
                     async move {
-                        loop {
+                        // As for Notify: the last token may outlive the last plain waiter.
+                        while !plain.all_done() {
                             {
                                 let mut tokens = pair.0.lock().await;
                                 if *tokens == 0 {
-                                    if plain.all_done() {
-                                        break;
-                                    }
                                     *tokens += 1;
                                     issued.inc();
                                     pair.1.notify(1);
@@ -518,8 +517,9 @@ fn condition_storm() {
             }
         });
         drop(rt);
-        assert_eq!(*pair.0.try_lock().expect("lock left held"), 0);
-        assert_eq!(issued.get(), consumed.get(), "tokens issued vs. consumed");
+        let left = *pair.0.try_lock().expect("lock left held");
+        assert!(left <= 1);
+        assert_eq!(issued.get(), consumed.get() + left as usize, "tokens issued vs. consumed");
         report(&s, &format!(", {} notify(1) tokens, each consumed once", issued.get()))
     });
 }
