@@ -107,7 +107,12 @@ impl Model {
             Order::Fifo => self.items.pop_front().unwrap(),
             Order::Lifo => self.items.pop_back().unwrap(),
             Order::Priority => {
-                let (i, _) = self.items.iter().enumerate().min_by_key(|(_, v)| **v).unwrap();
+                let (i, _) = self
+                    .items
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, v)| **v)
+                    .unwrap();
                 self.items.remove(i).unwrap()
             }
         }
@@ -392,7 +397,11 @@ fn run<S: Store<u8>>(q: BaseQueue<u8, S>, order: Order, cap: Option<usize>, ops:
             }
         }
         assert_eq!(q.qsize(), m.items.len(), "qsize after {op:?}");
-        assert_eq!(q.unfinished_tasks(), m.unfinished, "unfinished after {op:?}");
+        assert_eq!(
+            q.unfinished_tasks(),
+            m.unfinished,
+            "unfinished after {op:?}"
+        );
         assert_eq!(q.is_closed(), m.closed);
         // Every waiter the model granted just now was woken by the real queue.
         for &id in &m.granted_now {
@@ -403,7 +412,10 @@ fn run<S: Store<u8>>(q: BaseQueue<u8, S>, order: Order, cap: Option<usize>, ops:
                 .iter()
                 .find(|(i, _)| *i == id)
                 .map_or(0, |(_, w)| *w);
-            assert!(p.wakes() > before, "waiter {id} granted by {op:?} but not woken");
+            assert!(
+                p.wakes() > before,
+                "waiter {id} granted by {op:?} but not woken"
+            );
         }
     }
     // Dropping every waiter still pending leaves the counts consistent: then the store

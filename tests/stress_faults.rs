@@ -5,9 +5,9 @@
 //! through a guard inside each future that sees how it ended; the two tallies must agree.
 //! 500,000 tasks at full scale (`MAGPIE_STRESS_SCALE=1`).
 
-mod support;
 #[path = "support/stress.rs"]
 mod stress;
+mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -109,14 +109,20 @@ fn check(id: u64, plan: Plan, result: Result<u64, JoinError>, tally: &Tally) {
     match result {
         Ok(v) => {
             assert_eq!(v, mix(id), "task {id} returned a wrong result");
-            assert!(!matches!(plan, Plan::PanicAt(_)), "task {id} should have panicked");
+            assert!(
+                !matches!(plan, Plan::PanicAt(_)),
+                "task {id} should have panicked"
+            );
             if matches!(plan, Plan::AbortByTask | Plan::AbortByThread) {
                 tally.aborts_too_late.inc();
             }
             tally.ok.inc();
         }
         Err(e) if e.is_panic() => {
-            assert!(matches!(plan, Plan::PanicAt(_)), "task {id} ({plan:?}) panicked");
+            assert!(
+                matches!(plan, Plan::PanicAt(_)),
+                "task {id} ({plan:?}) panicked"
+            );
             let msg = e.into_panic().downcast::<String>().unwrap();
             assert!(msg.starts_with(PANIC_MSG), "task {id}: {msg}");
             tally.panics.inc();
@@ -132,10 +138,13 @@ fn check(id: u64, plan: Plan, result: Result<u64, JoinError>, tally: &Tally) {
     }
 }
 
+/// An abort request for a plain thread: the task, its plan, its handle, a spin count.
+type AbortRequest = (u64, Plan, JoinHandle<u64>, u64);
+
 /// Two plain threads that abort the handles sent to them after a short random delay,
 /// then hand them back to be awaited.
 struct ThreadAborters {
-    senders: Vec<mpsc::Sender<(u64, Plan, JoinHandle<u64>, u64)>>,
+    senders: Vec<mpsc::Sender<AbortRequest>>,
     returned: mpsc::Receiver<(u64, Plan, JoinHandle<u64>)>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
@@ -146,7 +155,7 @@ impl ThreadAborters {
         let mut senders = Vec::new();
         let mut threads = Vec::new();
         for _ in 0..2 {
-            let (tx, rx) = mpsc::channel::<(u64, Plan, JoinHandle<u64>, u64)>();
+            let (tx, rx) = mpsc::channel::<AbortRequest>();
             let back = back_tx.clone();
             senders.push(tx);
             threads.push(std::thread::spawn(move || {
@@ -221,7 +230,9 @@ fn run(rt: &magpie::Runtime, first: u64, count: u64, seed: u64, tally: &Tally, e
                         Plan::AbortByThread => {
                             tally.aborts_planned.inc();
                             let spins = rng.below(5_000);
-                            senders[(id % 2) as usize].send((id, plan, h, spins)).unwrap();
+                            senders[(id % 2) as usize]
+                                .send((id, plan, h, spins))
+                                .unwrap();
                             *sent += 1;
                         }
                         _ => direct.push((id, plan, h)),
@@ -276,17 +287,37 @@ fn panics_and_aborts_are_each_counted_once() {
             drop(mt);
 
             let (ok, panics, cancels) = (tally.ok.get(), tally.panics.get(), tally.cancels.get());
-            assert_eq!(ok + panics + cancels, total as usize, "every task accounted for");
-            assert_eq!(panics, tally.panics_planned.get(), "every injected panic surfaced once");
+            assert_eq!(
+                ok + panics + cancels,
+                total as usize,
+                "every task accounted for"
+            );
+            assert_eq!(
+                panics,
+                tally.panics_planned.get(),
+                "every injected panic surfaced once"
+            );
             assert_eq!(
                 cancels + tally.aborts_too_late.get(),
                 tally.aborts_planned.get(),
                 "every abort either cancelled its task or came after it finished"
             );
             // The futures' own view agrees with the join handles'.
-            assert_eq!(ends.completed.get(), ok, "completions seen inside vs. joined");
-            assert_eq!(ends.panicked.get(), panics, "panics seen inside vs. JoinError");
-            assert_eq!(ends.cancelled.get(), cancels, "cancels seen inside vs. JoinError");
+            assert_eq!(
+                ends.completed.get(),
+                ok,
+                "completions seen inside vs. joined"
+            );
+            assert_eq!(
+                ends.panicked.get(),
+                panics,
+                "panics seen inside vs. JoinError"
+            );
+            assert_eq!(
+                ends.cancelled.get(),
+                cancels,
+                "cancels seen inside vs. JoinError"
+            );
             format!(
                 "panics_and_aborts_are_each_counted_once: {total} tasks, {panics} panics \
                  injected and counted, {} aborts ({} from plain threads): {cancels} cancelled, \
@@ -346,7 +377,9 @@ fn aborts_from_threads_while_workers_run_them() {
                 })
                 .collect();
             // Four threads abort interleaved quarters, in random order.
-            let handles = Arc::new(std::sync::Mutex::new(handles.into_iter().map(Some).collect::<Vec<_>>()));
+            let handles = Arc::new(std::sync::Mutex::new(
+                handles.into_iter().map(Some).collect::<Vec<_>>(),
+            ));
             let order: Vec<usize> = {
                 let mut o: Vec<usize> = (0..n as usize).collect();
                 for i in (1..o.len()).rev() {
@@ -358,7 +391,8 @@ fn aborts_from_threads_while_workers_run_them() {
             let results = Arc::new(std::sync::Mutex::new(Vec::new()));
             let threads: Vec<_> = (0..4)
                 .map(|t| {
-                    let (handles, order, results) = (handles.clone(), order.clone(), results.clone());
+                    let (handles, order, results) =
+                        (handles.clone(), order.clone(), results.clone());
                     let rt_handle = rt.handle().clone();
                     std::thread::spawn(move || {
                         for &i in order.iter().skip(t).step_by(4) {
@@ -379,8 +413,14 @@ fn aborts_from_threads_while_workers_run_them() {
             drop(rt);
             let results = std::mem::take(&mut *results.lock().unwrap());
             assert_eq!(results.len(), n as usize);
-            let panics = results.iter().filter(|(_, r)| matches!(r, Err(e) if e.is_panic())).count();
-            let cancels = results.iter().filter(|(_, r)| matches!(r, Err(e) if e.is_cancelled())).count();
+            let panics = results
+                .iter()
+                .filter(|(_, r)| matches!(r, Err(e) if e.is_panic()))
+                .count();
+            let cancels = results
+                .iter()
+                .filter(|(_, r)| matches!(r, Err(e) if e.is_cancelled()))
+                .count();
             // Nothing completes: `stop` is only set after every abort was joined.
             assert_eq!(panics + cancels, n as usize);
             assert_eq!(ends.panicked.get(), panics);

@@ -11,9 +11,9 @@
 //!
 //! 20,000 groups and 20,000 gathers at full scale (`MAGPIE_STRESS_SCALE=1`).
 
-mod support;
 #[path = "support/stress.rs"]
 mod stress;
+mod support;
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -353,7 +353,10 @@ async fn one_gather(mut rng: Rng, figs: Figures, try_: bool) {
             figs.joined_ok.inc();
         }
         Some(Ok(Err(id))) => {
-            assert!(matches!(kinds[id as usize], Child::ErrAt(_)), "Err from child {id}");
+            assert!(
+                matches!(kinds[id as usize], Child::ErrAt(_)),
+                "Err from child {id}"
+            );
             figs.errs.inc();
         }
         Some(Err(panic)) => {

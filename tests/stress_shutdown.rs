@@ -12,9 +12,9 @@
 //! until they leave their loop (they are not joined), so the count may take a moment to
 //! settle: it is polled for up to a few seconds.
 
-mod support;
 #[path = "support/stress.rs"]
 mod stress;
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,7 +57,14 @@ struct Figures {
 }
 
 /// Spawns the workload (from inside the runtime) and returns once it is all spawned.
-async fn workload(n: usize, mut rng: Rng, live: Liveness, figs: Figures, sem: Arc<Semaphore>, lock: Arc<Mutex<u64>>) {
+async fn workload(
+    n: usize,
+    mut rng: Rng,
+    live: Liveness,
+    figs: Figures,
+    sem: Arc<Semaphore>,
+    lock: Arc<Mutex<u64>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let conns = (n / 20).clamp(2, 500);
@@ -190,7 +197,10 @@ fn one_round(flavor: &str, n: usize, rng: &mut Rng, figs: &Figures) -> usize {
     let created = live.created();
     if flavor == "multi_thread" {
         // The check below can fail: the workers are there now.
-        assert!(threads_now() >= baseline + 2, "{flavor}: workers not counted");
+        assert!(
+            threads_now() >= baseline + 2,
+            "{flavor}: workers not counted"
+        );
     }
     // Drop it here, or from another plain thread.
     if rng.chance(50) {
@@ -199,14 +209,22 @@ fn one_round(flavor: &str, n: usize, rng: &mut Rng, figs: &Figures) -> usize {
         std::thread::spawn(move || drop(rt)).join().unwrap();
     }
     assert_eq!(live.alive(), 0, "{flavor}: futures left undropped");
-    assert_eq!(live.dropped(), created, "{flavor}: each future dropped exactly once");
+    assert_eq!(
+        live.dropped(),
+        created,
+        "{flavor}: each future dropped exactly once"
+    );
     // The handles kept past the drop resolve as cancelled.
     let other = magpie::Builder::new_current_thread().build().unwrap();
     for h in KEPT.with(|k| std::mem::take(&mut *k.borrow_mut())) {
         assert!(other.block_on(h).unwrap_err().is_cancelled(), "{flavor}");
     }
     drop(other);
-    assert_eq!(sem.available_permits(), PERMITS, "{flavor}: permits left held");
+    assert_eq!(
+        sem.available_permits(),
+        PERMITS,
+        "{flavor}: permits left held"
+    );
     assert!(lock.try_lock().is_ok(), "{flavor}: the lock was left held");
     threads_settle(baseline, flavor);
     created

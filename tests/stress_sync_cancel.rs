@@ -10,9 +10,9 @@
 //! grant as a hang: one notification is outstanding at a time and the next is only sent
 //! once a waiter consumed it, so a grant swallowed by a cancelled waiter stalls the run.
 
-mod support;
 #[path = "support/stress.rs"]
 mod stress;
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,8 +22,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use magpie::sync::{
-    oneshot, Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Mutex, Notify,
-    PriorityQueue, Queue, RwLock, Semaphore,
+    oneshot, Barrier, BoundedSemaphore, Condition, Event, LifoQueue, Mutex, Notify, PriorityQueue,
+    Queue, RwLock, Semaphore,
 };
 use magpie::Either;
 use stress::{run_case, scaled, Count, Liveness, Rng};
@@ -149,7 +149,11 @@ where
         match h.await.expect("waiters do not fail") {
             true => s.granted += 1,
             false => {
-                assert_ne!(mode, Mode::Plain, "a plain waiter came back without its grant");
+                assert_ne!(
+                    mode,
+                    Mode::Plain,
+                    "a plain waiter came back without its grant"
+                );
                 s.gave_up += 1;
             }
         }
@@ -231,19 +235,24 @@ fn mutex_storm() {
         let s = rt.block_on({
             let (m, entered, inside) = (m.clone(), entered.clone(), inside.clone());
             async move {
-                storm(n, &mut Rng::new(seed), &Plain::default(), |_, mode, mut rng| {
-                    let (m, entered, inside) = (m.clone(), entered.clone(), inside.clone());
-                    async move {
-                        let Some(mut g) = cancellable(mode, m.lock()).await else {
-                            return false;
-                        };
-                        let _in = Inside::enter(&inside, 1, "Mutex");
-                        *g += 1;
-                        entered.inc();
-                        yields(rng.below(3)).await;
-                        true
-                    }
-                })
+                storm(
+                    n,
+                    &mut Rng::new(seed),
+                    &Plain::default(),
+                    |_, mode, mut rng| {
+                        let (m, entered, inside) = (m.clone(), entered.clone(), inside.clone());
+                        async move {
+                            let Some(mut g) = cancellable(mode, m.lock()).await else {
+                                return false;
+                            };
+                            let _in = Inside::enter(&inside, 1, "Mutex");
+                            *g += 1;
+                            entered.inc();
+                            yields(rng.below(3)).await;
+                            true
+                        }
+                    },
+                )
                 .await
             }
         });
@@ -266,30 +275,43 @@ fn rwlock_storm() {
             let (l, readers, writers, written) =
                 (l.clone(), readers.clone(), writers.clone(), written.clone());
             async move {
-                storm(n, &mut Rng::new(seed), &Plain::default(), |_, mode, mut rng| {
-                    let (l, readers, writers, written) =
-                        (l.clone(), readers.clone(), writers.clone(), written.clone());
-                    async move {
-                        if rng.chance(30) {
-                            let Some(mut g) = cancellable(mode, l.write()).await else {
-                                return false;
-                            };
-                            let _w = Inside::enter(&writers, 1, "RwLock writers");
-                            assert_eq!(readers.load(Ordering::SeqCst), 0, "a reader beside a writer");
-                            *g += 1;
-                            written.inc();
-                            yields(rng.below(3)).await;
-                        } else {
-                            let Some(_g) = cancellable(mode, l.read()).await else {
-                                return false;
-                            };
-                            let _r = Inside::enter(&readers, usize::MAX, "RwLock readers");
-                            assert_eq!(writers.load(Ordering::SeqCst), 0, "a writer beside a reader");
-                            yields(rng.below(3)).await;
+                storm(
+                    n,
+                    &mut Rng::new(seed),
+                    &Plain::default(),
+                    |_, mode, mut rng| {
+                        let (l, readers, writers, written) =
+                            (l.clone(), readers.clone(), writers.clone(), written.clone());
+                        async move {
+                            if rng.chance(30) {
+                                let Some(mut g) = cancellable(mode, l.write()).await else {
+                                    return false;
+                                };
+                                let _w = Inside::enter(&writers, 1, "RwLock writers");
+                                assert_eq!(
+                                    readers.load(Ordering::SeqCst),
+                                    0,
+                                    "a reader beside a writer"
+                                );
+                                *g += 1;
+                                written.inc();
+                                yields(rng.below(3)).await;
+                            } else {
+                                let Some(_g) = cancellable(mode, l.read()).await else {
+                                    return false;
+                                };
+                                let _r = Inside::enter(&readers, usize::MAX, "RwLock readers");
+                                assert_eq!(
+                                    writers.load(Ordering::SeqCst),
+                                    0,
+                                    "a writer beside a reader"
+                                );
+                                yields(rng.below(3)).await;
+                            }
+                            true
                         }
-                        true
-                    }
-                })
+                    },
+                )
                 .await
             }
         });
@@ -311,18 +333,23 @@ fn semaphore_storm() {
         let s = rt.block_on({
             let (sem, inside) = (sem.clone(), inside.clone());
             async move {
-                storm(n, &mut Rng::new(seed), &Plain::default(), |_, mode, mut rng| {
-                    let (sem, inside) = (sem.clone(), inside.clone());
-                    async move {
-                        let Some(permit) = cancellable(mode, sem.acquire()).await else {
-                            return false;
-                        };
-                        let _permit = permit.expect("never closed");
-                        let _in = Inside::enter(&inside, PERMITS, "Semaphore");
-                        yields(rng.below(3)).await;
-                        true
-                    }
-                })
+                storm(
+                    n,
+                    &mut Rng::new(seed),
+                    &Plain::default(),
+                    |_, mode, mut rng| {
+                        let (sem, inside) = (sem.clone(), inside.clone());
+                        async move {
+                            let Some(permit) = cancellable(mode, sem.acquire()).await else {
+                                return false;
+                            };
+                            let _permit = permit.expect("never closed");
+                            let _in = Inside::enter(&inside, PERMITS, "Semaphore");
+                            yields(rng.below(3)).await;
+                            true
+                        }
+                    },
+                )
                 .await
             }
         });
@@ -343,24 +370,32 @@ fn bounded_semaphore_storm() {
         let s = rt.block_on({
             let (sem, inside) = (sem.clone(), inside.clone());
             async move {
-                storm(n, &mut Rng::new(seed), &Plain::default(), |_, mode, mut rng| {
-                    let (sem, inside) = (sem.clone(), inside.clone());
-                    async move {
-                        let Some(permit) = cancellable(mode, sem.acquire()).await else {
-                            return false;
-                        };
-                        let _permit = permit.expect("never closed");
-                        let _in = Inside::enter(&inside, PERMITS, "BoundedSemaphore");
-                        yields(rng.below(3)).await;
-                        true
-                    }
-                })
+                storm(
+                    n,
+                    &mut Rng::new(seed),
+                    &Plain::default(),
+                    |_, mode, mut rng| {
+                        let (sem, inside) = (sem.clone(), inside.clone());
+                        async move {
+                            let Some(permit) = cancellable(mode, sem.acquire()).await else {
+                                return false;
+                            };
+                            let _permit = permit.expect("never closed");
+                            let _in = Inside::enter(&inside, PERMITS, "BoundedSemaphore");
+                            yields(rng.below(3)).await;
+                            true
+                        }
+                    },
+                )
                 .await
             }
         });
         drop(rt);
         assert_eq!(sem.available_permits(), PERMITS, "permits lost or leaked");
-        assert!(sem.release().is_err(), "a permit beyond the bound was created");
+        assert!(
+            sem.release().is_err(),
+            "a permit beyond the bound was created"
+        );
         report(&s, &format!(", permits back to {PERMITS}"))
     });
 }
@@ -422,14 +457,22 @@ fn notify_storm() {
         let plain = Plain::default();
         let (issued, consumed) = (Count::default(), Count::default());
         let s = rt.block_on({
-            let (notify, plain, issued, consumed) =
-                (notify.clone(), plain.clone(), issued.clone(), consumed.clone());
+            let (notify, plain, issued, consumed) = (
+                notify.clone(),
+                plain.clone(),
+                issued.clone(),
+                consumed.clone(),
+            );
             async move {
                 // One notification outstanding at a time: a grant lost in a cancelled
                 // waiter stalls this loop (and the deadline names Notify).
                 let notifier = magpie::spawn({
-                    let (notify, plain, issued, consumed) =
-                        (notify.clone(), plain.clone(), issued.clone(), consumed.clone());
+                    let (notify, plain, issued, consumed) = (
+                        notify.clone(),
+                        plain.clone(),
+                        issued.clone(),
+                        consumed.clone(),
+                    );
                     async move {
                         // The last plain waiter may finish (on another worker) just
                         // after one more notification went out: that one stays stored.
@@ -459,12 +502,22 @@ fn notify_storm() {
         });
         drop(rt);
         let outstanding = issued.get() - consumed.get();
-        assert!(outstanding <= 1, "{outstanding} notifications never consumed");
+        assert!(
+            outstanding <= 1,
+            "{outstanding} notifications never consumed"
+        );
         assert_eq!(s.granted, consumed.get());
         // The last notification, if unconsumed, is stored (not lost); nothing else is.
         let stored = poll_once(notify.notified()).is_ready();
-        assert_eq!(stored, outstanding == 1, "stored permit vs. notifications outstanding");
-        report(&s, &format!(", {} notifications, each consumed once", issued.get()))
+        assert_eq!(
+            stored,
+            outstanding == 1,
+            "stored permit vs. notifications outstanding"
+        );
+        report(
+            &s,
+            &format!(", {} notifications, each consumed once", issued.get()),
+        )
     });
 }
 
@@ -476,8 +529,12 @@ fn condition_storm() {
         let plain = Plain::default();
         let (issued, consumed) = (Count::default(), Count::default());
         let s = rt.block_on({
-            let (pair, plain, issued, consumed) =
-                (pair.clone(), plain.clone(), issued.clone(), consumed.clone());
+            let (pair, plain, issued, consumed) = (
+                pair.clone(),
+                plain.clone(),
+                issued.clone(),
+                consumed.clone(),
+            );
             async move {
                 let notifier = magpie::spawn({
                     let (pair, plain, issued) = (pair.clone(), plain.clone(), issued.clone());
@@ -519,8 +576,15 @@ fn condition_storm() {
         drop(rt);
         let left = *pair.0.try_lock().expect("lock left held");
         assert!(left <= 1);
-        assert_eq!(issued.get(), consumed.get() + left as usize, "tokens issued vs. consumed");
-        report(&s, &format!(", {} notify(1) tokens, each consumed once", issued.get()))
+        assert_eq!(
+            issued.get(),
+            consumed.get() + left as usize,
+            "tokens issued vs. consumed"
+        );
+        report(
+            &s,
+            &format!(", {} notify(1) tokens, each consumed once", issued.get()),
+        )
     });
 }
 
@@ -533,11 +597,16 @@ fn barrier_storm() {
         let plain = Plain::default();
         let (passed, leaders) = (Count::default(), Count::default());
         let (s, fillers) = rt.block_on({
-            let (barrier, plain, passed, leaders) =
-                (barrier.clone(), plain.clone(), passed.clone(), leaders.clone());
+            let (barrier, plain, passed, leaders) = (
+                barrier.clone(),
+                plain.clone(),
+                passed.clone(),
+                leaders.clone(),
+            );
             async move {
                 let arrive = {
-                    let (barrier, passed, leaders) = (barrier.clone(), passed.clone(), leaders.clone());
+                    let (barrier, passed, leaders) =
+                        (barrier.clone(), passed.clone(), leaders.clone());
                     move || {
                         let (barrier, passed, leaders) =
                             (barrier.clone(), passed.clone(), leaders.clone());
@@ -598,7 +667,12 @@ fn barrier_storm() {
         // counted; a waiter dropped after its round passed is not (it has nothing to hand
         // on), so up to `cancelled` passes may be missing.
         let rounds = leaders.get() * PARTIES;
-        assert!(passed.get() <= rounds, "{} passes in {} rounds", passed.get(), leaders.get());
+        assert!(
+            passed.get() <= rounds,
+            "{} passes in {} rounds",
+            passed.get(),
+            leaders.get()
+        );
         assert!(
             passed.get() + s.cancelled() >= rounds,
             "{} passes in {} rounds with {} cancellations",
@@ -608,7 +682,10 @@ fn barrier_storm() {
         );
         report(
             &s,
-            &format!(", {} rounds of {PARTIES}, {fillers} filler arrivals broken at the end", leaders.get()),
+            &format!(
+                ", {} rounds of {PARTIES}, {fillers} filler arrivals broken at the end",
+                leaders.get()
+            ),
         )
     });
 }
@@ -717,7 +794,9 @@ fn queue_storm<Q: TestQueue>(q: Arc<Q>, seed: u64, n: usize) -> String {
                         yields(delay).await;
                         let done = cancellable(mode, q.get()).await;
                         if let Some(v) = done {
-                            got.lock().unwrap().push(v.expect("get failed on an open queue"));
+                            got.lock()
+                                .unwrap()
+                                .push(v.expect("get failed on an open queue"));
                         }
                         done.is_some()
                     })
@@ -749,18 +828,26 @@ fn queue_storm<Q: TestQueue>(q: Arc<Q>, seed: u64, n: usize) -> String {
     assert_eq!(put, delivered, "an item was lost or duplicated");
     report(
         &s,
-        &format!(", {} items put, {n_delivered} delivered, {} left in the queue", put.len(), left.len()),
+        &format!(
+            ", {} items put, {n_delivered} delivered, {} left in the queue",
+            put.len(),
+            left.len()
+        ),
     )
 }
 
 #[test]
 fn queue_storm_fifo() {
-    case("Queue", |seed, n| queue_storm(Arc::new(Queue::<u64>::bounded(8)), seed, n));
+    case("Queue", |seed, n| {
+        queue_storm(Arc::new(Queue::<u64>::bounded(8)), seed, n)
+    });
 }
 
 #[test]
 fn queue_storm_lifo() {
-    case("LifoQueue", |seed, n| queue_storm(Arc::new(LifoQueue::<u64>::bounded(8)), seed, n));
+    case("LifoQueue", |seed, n| {
+        queue_storm(Arc::new(LifoQueue::<u64>::bounded(8)), seed, n)
+    });
 }
 
 #[test]
@@ -811,21 +898,29 @@ fn oneshot_storm() {
                         }
                     }));
                 }
-                let s = storm(pairs, &mut Rng::new(seed), &Plain::default(), |i, mode, _| {
-                    let rx = rxs[i].take().unwrap();
-                    let received = received.clone();
-                    async move {
-                        match cancellable(mode, rx).await {
-                            Some(Ok(t)) => {
-                                assert_eq!(t.id, i as u64, "a value reached the wrong receiver");
-                                received.inc();
-                                true
+                let s = storm(
+                    pairs,
+                    &mut Rng::new(seed),
+                    &Plain::default(),
+                    |i, mode, _| {
+                        let rx = rxs[i].take().unwrap();
+                        let received = received.clone();
+                        async move {
+                            match cancellable(mode, rx).await {
+                                Some(Ok(t)) => {
+                                    assert_eq!(
+                                        t.id, i as u64,
+                                        "a value reached the wrong receiver"
+                                    );
+                                    received.inc();
+                                    true
+                                }
+                                Some(Err(_)) => panic!("the sender never drops without a value"),
+                                None => false,
                             }
-                            Some(Err(_)) => panic!("the sender never drops without a value"),
-                            None => false,
                         }
-                    }
-                })
+                    },
+                )
                 .await;
                 for h in senders {
                     h.await.unwrap();

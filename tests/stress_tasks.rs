@@ -4,9 +4,9 @@
 //! returns is checked exactly against one computed without the runtime, and every task is
 //! counted once when it runs and once when its future is dropped.
 
-mod support;
 #[path = "support/stress.rs"]
 mod stress;
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -109,7 +109,14 @@ fn node(id: u64, size: u64, mut rng: Rng, link: Link, stats: Stats, live: Livene
             .into_iter()
             .zip(links)
             .map(|((cid, csize), link)| {
-                magpie::spawn(node(cid, csize, rng.fork(), link, stats.clone(), live.clone()))
+                magpie::spawn(node(
+                    cid,
+                    csize,
+                    rng.fork(),
+                    link,
+                    stats.clone(),
+                    live.clone(),
+                ))
             })
             .collect();
         let mut sum = mix(id);
@@ -227,7 +234,14 @@ fn remote_spawn_storm() {
                     let mut id = base;
                     while id < base + per_thread {
                         let size = (1 + rng.below(20)).min(base + per_thread - id);
-                        let fut = node(id, size, rng.fork(), Link::None, stats.clone(), live.clone());
+                        let fut = node(
+                            id,
+                            size,
+                            rng.fork(),
+                            Link::None,
+                            stats.clone(),
+                            live.clone(),
+                        );
                         handles.push((id, size, handle.spawn(fut)));
                         id += size;
                     }

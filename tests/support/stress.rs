@@ -62,7 +62,10 @@ pub fn seed(test: &str) -> u64 {
             .unwrap()
             .as_nanos() as u64,
     };
-    println!("{test}: seed {seed} (replay with MAGPIE_STRESS_SEED={seed}), scale {}", scale());
+    println!(
+        "{test}: seed {seed} (replay with MAGPIE_STRESS_SEED={seed}), scale {}",
+        scale()
+    );
     seed
 }
 

@@ -162,13 +162,26 @@ fn check(ops: Vec<Op>) {
         let armed: Vec<u64> = live.iter().filter(|m| !m.fired).map(|m| m.when).collect();
         assert_eq!(wheel.armed(), armed.len(), "armed after {op:?}");
         for m in &live {
-            assert_eq!(wheel.is_fired(m.key), m.fired, "entry {} due {}", m.id, m.when);
+            assert_eq!(
+                wheel.is_fired(m.key),
+                m.fired,
+                "entry {} due {}",
+                m.id,
+                m.when
+            );
         }
         match (wheel.next_expiration(), armed.iter().min()) {
             (None, None) => {}
             (Some(next), Some(&earliest)) => {
-                assert!(next > wheel.elapsed(), "next {next} not after {}", wheel.elapsed());
-                assert!(next <= earliest, "next {next} after the earliest deadline {earliest}");
+                assert!(
+                    next > wheel.elapsed(),
+                    "next {next} not after {}",
+                    wheel.elapsed()
+                );
+                assert!(
+                    next <= earliest,
+                    "next {next} after the earliest deadline {earliest}"
+                );
             }
             (next, earliest) => panic!("next_expiration {next:?} with earliest armed {earliest:?}"),
         }
@@ -181,13 +194,20 @@ fn check(ops: Vec<Op>) {
         fired.into_iter().for_each(Waker::wake);
         for id in std::mem::take(&mut *log.lock().unwrap()) {
             let m = live.iter_mut().find(|m| m.id == id).unwrap();
-            assert!(!m.fired && m.when <= next, "entry {id} due {} fired at {next}", m.when);
+            assert!(
+                !m.fired && m.when <= next,
+                "entry {id} due {} fired at {next}",
+                m.when
+            );
             m.fired = true;
         }
         steps += 1;
         assert!(steps < 10_000, "the wheel does not make progress");
     }
-    assert!(live.iter().all(|m| m.fired), "armed entries left with no next expiration");
+    assert!(
+        live.iter().all(|m| m.fired),
+        "armed entries left with no next expiration"
+    );
     for m in live {
         wheel.remove(m.key);
     }
