@@ -352,60 +352,72 @@ fn aborts_from_threads_while_workers_run_them() {
             let ends = Ends::default();
             let stop = Arc::new(AtomicBool::new(false));
             let mut rng = Rng::new(seed);
-            let handles: Vec<_> = (0..n)
-                .map(|id| {
-                    let (ends, stop) = (ends.clone(), stop.clone());
-                    let panics = rng.chance(10);
-                    let guard = EndGuard {
-                        ends,
-                        completed: false,
-                    };
-                    rt.spawn(async move {
-                        // A local (not an upvar) of the future: dropped while unwinding.
-                        let mut guard = guard;
-                        let mut i = 0u64;
-                        while !stop.load(Ordering::Relaxed) {
-                            i += 1;
-                            if panics && i == 1 + id % 5 {
-                                panic!("{PANIC_MSG} in spinning task {id}");
-                            }
-                            magpie::yield_now().await;
-                        }
-                        guard.completed = true;
-                        id
-                    })
-                })
-                .collect();
-            // Four threads abort interleaved quarters, in random order.
-            let handles = Arc::new(std::sync::Mutex::new(
-                handles.into_iter().map(Some).collect::<Vec<_>>(),
-            ));
-            let order: Vec<usize> = {
-                let mut o: Vec<usize> = (0..n as usize).collect();
-                for i in (1..o.len()).rev() {
-                    o.swap(i, rng.below(i as u64 + 1) as usize);
-                }
-                o
-            };
-            let order = Arc::new(order);
             let results = Arc::new(std::sync::Mutex::new(Vec::new()));
-            let threads: Vec<_> = (0..4)
-                .map(|t| {
-                    let (handles, order, results) =
-                        (handles.clone(), order.clone(), results.clone());
-                    let rt_handle = rt.handle().clone();
-                    std::thread::spawn(move || {
-                        for &i in order.iter().skip(t).step_by(4) {
-                            let h = handles.lock().unwrap()[i].take().unwrap();
-                            h.abort();
-                            let r = rt_handle.block_on(h);
-                            results.lock().unwrap().push((i, r));
-                        }
+            // In batches, so each abort lands among a bounded number of spinning tasks.
+            let batch = 5_000;
+            for first in (0..n).step_by(batch) {
+                let ids = first..(first + batch as u64).min(n);
+                let handles: Vec<_> = ids
+                    .clone()
+                    .map(|id| {
+                        let (ends, stop) = (ends.clone(), stop.clone());
+                        let panics = rng.chance(10);
+                        let guard = EndGuard {
+                            ends,
+                            completed: false,
+                        };
+                        rt.spawn(async move {
+                            // A local (not an upvar) of the future: dropped while unwinding.
+                            let mut guard = guard;
+                            let mut i = 0u64;
+                            while !stop.load(Ordering::Relaxed) {
+                                i += 1;
+                                if panics && i == 1 + id % 5 {
+                                    panic!("{PANIC_MSG} in spinning task {id}");
+                                }
+                                magpie::yield_now().await;
+                            }
+                            guard.completed = true;
+                            id
+                        })
                     })
-                })
-                .collect();
-            for t in threads {
-                t.join().unwrap();
+                    .collect();
+                // Four threads abort interleaved quarters, in random order, with random
+                // pauses, then join what they aborted.
+                let handles = Arc::new(std::sync::Mutex::new(
+                    handles.into_iter().map(Some).collect::<Vec<_>>(),
+                ));
+                let mut order: Vec<usize> = (0..ids.count()).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                let order = Arc::new(order);
+                let threads: Vec<_> = (0..4)
+                    .map(|t| {
+                        let (handles, order, results) =
+                            (handles.clone(), order.clone(), results.clone());
+                        let rt_handle = rt.handle().clone();
+                        let mut rng = rng.fork();
+                        std::thread::spawn(move || {
+                            let mut mine = Vec::new();
+                            for &i in order.iter().skip(t).step_by(4) {
+                                let h = handles.lock().unwrap()[i].take().unwrap();
+                                for _ in 0..rng.below(2_000) {
+                                    std::hint::spin_loop();
+                                }
+                                h.abort();
+                                mine.push(h);
+                            }
+                            for h in mine {
+                                let r = rt_handle.block_on(h);
+                                results.lock().unwrap().push(r);
+                            }
+                        })
+                    })
+                    .collect();
+                for t in threads {
+                    t.join().unwrap();
+                }
             }
             stop.store(true, Ordering::Relaxed);
             // The workers are healthy: fresh work still runs.
@@ -415,11 +427,11 @@ fn aborts_from_threads_while_workers_run_them() {
             assert_eq!(results.len(), n as usize);
             let panics = results
                 .iter()
-                .filter(|(_, r)| matches!(r, Err(e) if e.is_panic()))
+                .filter(|r| matches!(r, Err(e) if e.is_panic()))
                 .count();
             let cancels = results
                 .iter()
-                .filter(|(_, r)| matches!(r, Err(e) if e.is_cancelled()))
+                .filter(|r| matches!(r, Err(e) if e.is_cancelled()))
                 .count();
             // Nothing completes: `stop` is only set after every abort was joined.
             assert_eq!(panics + cancels, n as usize);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The scale when `MAGPIE_STRESS_SCALE` is unset.
-pub const DEFAULT_SCALE: f64 = 0.02;
+pub const DEFAULT_SCALE: f64 = 0.1;
 
 /// The size scale: `MAGPIE_STRESS_SCALE`, or [`DEFAULT_SCALE`].
 ///
