@@ -191,11 +191,26 @@ impl Drop for Inside<'_> {
     }
 }
 
-fn runtime() -> magpie::Runtime {
-    magpie::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
+/// The runtime a storm runs on, picked by its seed: mostly two workers (one per core),
+/// sometimes more workers than cores (more preemption between the steps of a grant), and
+/// sometimes one thread.
+fn flavor(seed: u64) -> (&'static str, Option<usize>) {
+    match seed % 8 {
+        0 => ("current_thread", None),
+        1 => ("multi_thread(3)", Some(3)),
+        2 => ("multi_thread(4)", Some(4)),
+        _ => ("multi_thread(2)", Some(2)),
+    }
+}
+
+fn runtime(seed: u64) -> magpie::Runtime {
+    match flavor(seed).1 {
+        Some(n) => magpie::Builder::new_multi_thread()
+            .worker_threads(n)
+            .build()
+            .unwrap(),
+        None => magpie::Builder::new_current_thread().build().unwrap(),
+    }
 }
 
 fn waiters() -> usize {
@@ -209,7 +224,11 @@ fn case(name: &'static str, body: impl FnOnce(u64, usize) -> String + Send + 'st
     let line = run_case(name, stress::deadline_secs(90), move || {
         let start = Instant::now();
         let line = body(seed, n);
-        format!("{name}: {line}; {:.2?}", start.elapsed())
+        format!(
+            "{name} on {}: {line}; {:.2?}",
+            flavor(seed).0,
+            start.elapsed()
+        )
     });
     println!("{line}");
 }
@@ -229,7 +248,7 @@ fn report(s: &Storm, extra: &str) -> String {
 #[test]
 fn mutex_storm() {
     case("Mutex", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let m = Arc::new(Mutex::new(0u64));
         let (entered, inside) = (Count::default(), Arc::new(AtomicUsize::new(0)));
         let s = rt.block_on({
@@ -266,7 +285,7 @@ fn mutex_storm() {
 #[test]
 fn rwlock_storm() {
     case("RwLock", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let l = Arc::new(RwLock::new(0u64));
         let readers = Arc::new(AtomicUsize::new(0));
         let writers = Arc::new(AtomicUsize::new(0));
@@ -327,7 +346,7 @@ const PERMITS: usize = 4;
 #[test]
 fn semaphore_storm() {
     case("Semaphore", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let sem = Arc::new(Semaphore::new(PERMITS));
         let inside = Arc::new(AtomicUsize::new(0));
         let s = rt.block_on({
@@ -364,7 +383,7 @@ fn semaphore_storm() {
 #[test]
 fn bounded_semaphore_storm() {
     case("BoundedSemaphore", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let sem = Arc::new(BoundedSemaphore::new(PERMITS));
         let inside = Arc::new(AtomicUsize::new(0));
         let s = rt.block_on({
@@ -403,7 +422,7 @@ fn bounded_semaphore_storm() {
 #[test]
 fn event_storm() {
     case("Event", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let ev = Arc::new(Event::new());
         let plain = Plain::default();
         let toggles = Count::default();
@@ -416,11 +435,12 @@ fn event_storm() {
                     async move {
                         let mut rng = Rng::new(seed ^ 0xe);
                         while !plain.all_done() {
+                            // Cleared first: waiters queue up (and time out) before a set.
+                            magpie::time::sleep(rng.micros(1500)).await;
                             ev.set();
                             yields(rng.below(3)).await;
                             ev.clear();
                             toggles.inc();
-                            magpie::time::sleep(rng.micros(300)).await;
                         }
                     }
                 });
@@ -452,7 +472,7 @@ fn poll_once<F: Future>(fut: F) -> Poll<F::Output> {
 #[test]
 fn notify_storm() {
     case("Notify", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let notify = Arc::new(Notify::new());
         let plain = Plain::default();
         let (issued, consumed) = (Count::default(), Count::default());
@@ -524,7 +544,7 @@ fn notify_storm() {
 #[test]
 fn condition_storm() {
     case("Condition", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let pair = Arc::new((Mutex::new(0u64), Condition::new()));
         let plain = Plain::default();
         let (issued, consumed) = (Count::default(), Count::default());
@@ -592,7 +612,7 @@ fn condition_storm() {
 fn barrier_storm() {
     const PARTIES: usize = 5;
     case("Barrier", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let barrier = Arc::new(Barrier::new(PARTIES));
         let plain = Plain::default();
         let (passed, leaders) = (Count::default(), Count::default());
@@ -735,7 +755,7 @@ test_queue!(PriorityQueue);
 /// every plain waiter finishes. Then the queue is closed and drained: the items delivered
 /// plus those left must be exactly the items whose `put` completed, each once.
 fn queue_storm<Q: TestQueue>(q: Arc<Q>, seed: u64, n: usize) -> String {
-    let rt = runtime();
+    let rt = runtime(seed);
     let put_ok = Arc::new(StdMutex::new(Vec::<u64>::new()));
     let got = Arc::new(StdMutex::new(Vec::<u64>::new()));
     let (putters, getters) = (Liveness::new(), Liveness::new());
@@ -872,7 +892,7 @@ impl Drop for Token {
 #[test]
 fn oneshot_storm() {
     case("oneshot", |seed, n| {
-        let rt = runtime();
+        let rt = runtime(seed);
         let pairs = n / 2;
         let drops = Count::default();
         let (received, returned) = (Count::default(), Count::default());
