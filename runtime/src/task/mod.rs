@@ -23,7 +23,7 @@
 //! 3. **A runnable is dropped, never run, once its runtime is closed.** Dropping an
 //!    `async_task::Runnable` drops the future in place (rule 1 still holds) and makes the
 //!    `JoinHandle` yield a cancelled `JoinError`. The schedulers do it through
-//!    [`drop_closed`], which never nests: a future's drop may wake another task of the
+//!    `drop_closed`, which never nests: a future's drop may wake another task of the
 //!    closed runtime (a semaphore permit handed on), whose drop would wake the next, one
 //!    stack frame per waiter; nested drops are queued and the outermost call drops them
 //!    one after another.
