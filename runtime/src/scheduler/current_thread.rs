@@ -114,7 +114,7 @@ impl Shared {
 
     fn schedule_remote(&self, task: Runnable) {
         if self.is_closed() {
-            drop(task); // task ownership rule 3
+            crate::task::drop_closed(task); // task ownership rule 3
             return;
         }
         self.injector.lock().unwrap().push_back(task);
@@ -353,7 +353,7 @@ pub(crate) fn schedule(task: Runnable, _is_yield: bool) {
             // long as `DRIVING` is set, so `target` is live.
             let shared = unsafe { &*target };
             if shared.is_closed() {
-                drop(task);
+                crate::task::drop_closed(task); // task ownership rule 3
                 return;
             }
             // Yields and wakes alike go to the back: one thread runs everything in order.

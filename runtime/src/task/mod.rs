@@ -22,7 +22,11 @@
 //!    parked forever, and how `abort()` reaches a task that is not in any queue.
 //! 3. **A runnable is dropped, never run, once its runtime is closed.** Dropping an
 //!    `async_task::Runnable` drops the future in place (rule 1 still holds) and makes the
-//!    `JoinHandle` yield a cancelled `JoinError`.
+//!    `JoinHandle` yield a cancelled `JoinError`. The schedulers do it through
+//!    `drop_closed`, which never nests: a future's drop may wake another task of the
+//!    closed runtime (a semaphore permit handed on), whose drop would wake the next, one
+//!    stack frame per waiter; nested drops are queued and the outermost call drops them
+//!    one after another.
 //! 4. **Futures are `Send + 'static`.** Every spawn path requires it, which is what makes
 //!    `spawn_unchecked` sound here: a task may be polled and dropped on any worker.
 //!
@@ -69,11 +73,58 @@ pub use yield_now::yield_now;
 pub(crate) use future::TaskFuture;
 pub(crate) use registry::OwnedTasks;
 
+use std::cell::RefCell;
+
 use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::thread_local_const;
 use crate::scheduler::Scheduler;
 
 /// A runnable magpie task, as the schedulers queue it.
 pub(crate) type Runnable = async_task::Runnable<Header>;
+
+thread_local_const! {
+    /// `Some` while this thread is inside [`drop_closed`]: the runnables whose drop was
+    /// asked for meanwhile (by wakes from the futures being dropped).
+    static DEFERRED_DROPS: RefCell<Option<Vec<Runnable>>> = RefCell::new(None);
+}
+
+/// Drops a runnable whose runtime is closed (ownership rule 3) without nesting: called
+/// from inside another such drop on this thread, it only queues `task`, and the outermost
+/// call drops the queued ones in a loop. So a chain of waiters handing a permit on to each
+/// other while their runtime shuts down takes constant stack, not a frame per waiter.
+pub(crate) fn drop_closed(task: Runnable) {
+    let outermost = DEFERRED_DROPS.try_with(|deferred| {
+        let mut deferred = deferred.borrow_mut();
+        match &mut *deferred {
+            Some(queued) => {
+                queued.push(task);
+                None
+            }
+            None => {
+                *deferred = Some(Vec::new());
+                Some(task)
+            }
+        }
+    });
+    let mut task = match outermost {
+        Ok(Some(task)) => task,
+        Ok(None) => return,
+        // This thread's locals are being destroyed: the closure, and `task` in it, was
+        // dropped already.
+        Err(_) => return,
+    };
+    loop {
+        // No borrow is held across the drop, which may call back into this function.
+        // async-task aborts rather than unwind out of a future's drop, so the loop always
+        // reaches the reset below.
+        drop(task);
+        match DEFERRED_DROPS.with(|d| d.borrow_mut().as_mut().and_then(Vec::pop)) {
+            Some(next) => task = next,
+            None => break,
+        }
+    }
+    DEFERRED_DROPS.with(|d| *d.borrow_mut() = None);
+}
 
 /// The metadata of every magpie task (the `M` of `async_task::Runnable<M>`).
 pub(crate) struct Header {

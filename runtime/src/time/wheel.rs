@@ -323,6 +323,9 @@ impl Wheel {
 }
 
 #[cfg(all(test, not(loom)))]
+mod prop_tests;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -83,7 +83,7 @@ impl Shared {
     /// Queues a task from outside this runtime's workers.
     fn schedule_remote(&self, task: Runnable) {
         if self.is_closed() {
-            drop(task); // ownership rule 3
+            crate::task::drop_closed(task); // ownership rule 3
             return;
         }
         self.injector.push(task);

@@ -330,7 +330,7 @@ impl Worker {
 
     fn schedule_local(&self, task: Runnable, is_yield: bool) {
         if self.shared.is_closed() {
-            drop(task); // ownership rule 3
+            crate::task::drop_closed(task); // ownership rule 3
             return;
         }
         let stealable = if is_yield {
