@@ -23,6 +23,7 @@
 #   MAGPIE_STRESS_SCALE   size of the stress tests (1.0 = full). Default: 0.01 with
 #                         --short, 0.1 otherwise (sanitizers slow code 5-50x).
 #   SANITIZE_TIMEOUT      per-binary hang detector in seconds (default 1200).
+#   TSAN_TARGET_DIR       the TSan build's target dir (default target/tsan).
 # Logs go to target/sanitize/; the last lines printed are the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,12 +127,12 @@ run_tsan() {
   rustup component add rust-src --toolchain nightly >/dev/null 2>&1
   local bins
   # shellcheck disable=SC2046
-  bins="$(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
+  bins="$(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR="${TSAN_TARGET_DIR:-target/tsan}" \
     cargo +nightly test -Zbuild-std --target "$target" --no-run --message-format=json \
     -p magpie $(test_args "${tsan_tests[@]}") 2>"$logs/tsan-build.log" | executables)"
   if [ "$short" = 0 ]; then
     bins="$bins
-$(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR=target/tsan \
+$(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR="${TSAN_TARGET_DIR:-target/tsan}" \
       cargo +nightly test -Zbuild-std --target "$target" --no-run --message-format=json \
       -p magpie-sync -p magpie-runtime --lib 2>>"$logs/tsan-build.log" | executables)"
   fi
