@@ -25,6 +25,9 @@
 #   SANITIZE_TIMEOUT      per-binary hang detector in seconds (default 1200).
 #   TSAN_TARGET_DIR       the TSan build's target dir (default target/tsan).
 # Logs go to target/sanitize/; the last lines printed are the summary.
+# The body is one block, so bash reads it whole before running it (an edit to this file
+# during a run does not derail the run).
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -180,3 +183,5 @@ for part in "${parts[@]}"; do
   if [ "${failures[$part]:-0}" != 0 ] || [ "${binaries[$part]:-0}" = 0 ]; then status=1; fi
 done
 exit $status
+exit
+}

@@ -24,6 +24,9 @@
 #
 # Fails (exit 1) on: a failed connection, a corrupted or lost byte, a server that died,
 # or RSS over the rule. Logs: target/soak/.
+# The body is one block, so bash reads it whole before running it (an edit to this file
+# during a run does not derail the run).
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -292,3 +295,5 @@ if [ ${#violations[@]} -gt 0 ]; then
   exit 1
 fi
 echo "== soak passed"
+exit
+}
