@@ -59,15 +59,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Samples VmRSS (KiB) of PID $1 once a second into file $2 until the process exits or the
-# sampler is killed.
+# Samples VmRSS (KiB) of PID $1 about once a second into file $2 (lines: "seconds KiB")
+# until the process exits or the sampler is killed.
 sample_rss() {
-  local pid="$1" out="$2" t=0 kb
+  local pid="$1" out="$2" start=$SECONDS kb
   : >"$out"
   while kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" && [ -n "$kb" ]; do
-    echo "$t $kb" >>"$out"
+    echo "$((SECONDS - start)) $kb" >>"$out"
     sleep 1
-    t=$((t + 1))
   done
 }
 
