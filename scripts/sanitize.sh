@@ -22,8 +22,9 @@
 # Environment:
 #   MAGPIE_STRESS_SCALE   size of the stress tests under TSan (1.0 = full). Default:
 #                         0.01 with --short, 0.1 otherwise (TSan slows code 5-15x).
-#   VALGRIND_STRESS_SCALE the same under valgrind (default 0.01: valgrind runs one thread
-#                         at a time and is 20-100x slower; the short form skips them).
+#   VALGRIND_STRESS_SCALE the same under valgrind (default 0.005: valgrind runs one thread
+#                         at a time and is 20-100x slower, and the stress tests' hang
+#                         detectors give each case 60 s; the short form skips them).
 #   SANITIZE_TIMEOUT      per-binary hang detector in seconds (default 1200).
 #   TSAN_TARGET_DIR       the TSan build's target dir (default target/tsan).
 # Logs go to target/sanitize/; the last lines printed are the summary.
@@ -94,8 +95,9 @@ test_args() {
 # Summary counters, per part.
 declare -A binaries=() tests_run=() reports=() failures=()
 
-# Runs one test binary ($2) for part $1 with the prefix command in the remaining args;
-# the log is $logs/$1-<binary>.log.
+# Runs one test binary ($2) for part $1 with the prefix command in the remaining args and
+# the test arguments in bin_args; the log is $logs/$1-<binary>.log.
+bin_args=()
 run_binary() {
   local part="$1" bin="$2"
   shift 2
@@ -104,7 +106,7 @@ run_binary() {
   log="$logs/$part-$name.log"
   local start=$SECONDS
   set +e
-  timeout "$timeout_s" "$@" "$bin" -q >"$log" 2>&1
+  timeout "$timeout_s" "$@" "$bin" -q "${bin_args[@]}" >"$log" 2>&1
   rc=$?
   set -e
   passed="$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')"
@@ -150,7 +152,7 @@ $(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR="${TSAN_TARGET_
 }
 
 run_valgrind() {
-  local MAGPIE_STRESS_SCALE="${VALGRIND_STRESS_SCALE:-0.01}"
+  local MAGPIE_STRESS_SCALE="${VALGRIND_STRESS_SCALE:-0.005}"
   export MAGPIE_STRESS_SCALE
   echo "-- valgrind memcheck (MAGPIE_STRESS_SCALE=$MAGPIE_STRESS_SCALE)"
   command -v valgrind >/dev/null || (apt-get update && apt-get install -y valgrind)
@@ -165,6 +167,13 @@ $(cargo test --no-run --message-format=json -p magpie $(test_args "${valgrind_te
   [ -f scripts/valgrind.supp ] && vg+=(--suppressions=scripts/valgrind.supp)
   local bin
   for bin in $bins; do
+    case "$(basename "$bin")" in
+      # One stress test at a time: valgrind serializes every thread anyway, and two
+      # stress tests sharing its one lane slow each other past their 60 s hang detectors
+      # (stress_faults: 7 s and 45 s alone, both over 60 s together).
+      stress_*) bin_args=(--test-threads=1) ;;
+      *) bin_args=() ;;
+    esac
     run_binary valgrind "$bin" "${vg[@]}"
   done
 }
