@@ -148,6 +148,9 @@ pub mod sync {
     pub use magpie_sync::*;
 }
 
+#[cfg(feature = "hyper")]
+pub mod compat;
+
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
