@@ -65,7 +65,8 @@ enum Command {
     Ttl,
     Pttl,
     Config,
-    Command,
+    /// COMMAND (the command table, which redis-cli asks for).
+    Docs,
     Dbsize,
     Quit,
 }
@@ -93,7 +94,7 @@ impl Command {
             b"TTL" => Command::Ttl,
             b"PTTL" => Command::Pttl,
             b"CONFIG" => Command::Config,
-            b"COMMAND" => Command::Command,
+            b"COMMAND" => Command::Docs,
             b"DBSIZE" => Command::Dbsize,
             b"QUIT" => Command::Quit,
             _ => return None,
@@ -115,7 +116,7 @@ impl Command {
             Command::Ttl => "ttl",
             Command::Pttl => "pttl",
             Command::Config => "config",
-            Command::Command => "command",
+            Command::Docs => "command",
             Command::Dbsize => "dbsize",
             Command::Quit => "quit",
         }
@@ -136,7 +137,7 @@ impl Command {
             Command::Ttl => 2,
             Command::Pttl => 2,
             Command::Config => -2,
-            Command::Command => -1,
+            Command::Docs => -1,
             Command::Dbsize => 1,
             Command::Quit => -1,
         }
@@ -194,7 +195,7 @@ pub fn execute(store: &Store, args: Args<'_>, out: &mut Vec<u8>) -> After {
         Command::Pttl => ttl(store, args.get(1), out, 1),
         Command::Config => config(args, out),
         // redis-cli asks for command docs on start; an empty table is a valid answer.
-        Command::Command => write_array_header(out, 0),
+        Command::Docs => write_array_header(out, 0),
         Command::Dbsize => write_integer(out, store.len() as i64),
         Command::Quit => {
             write_simple(out, "OK");
@@ -263,7 +264,11 @@ fn set(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
             && expires_at.is_none()
             && !keep_ttl
         {
-            let unit = if opt.eq_ignore_ascii_case(b"EX") { 1000 } else { 1 };
+            let unit = if opt.eq_ignore_ascii_case(b"EX") {
+                1000
+            } else {
+                1
+            };
             let Some(amount) = parse_i64(args.get(i + 1)) else {
                 write_error(out, ERR_NOT_INTEGER);
                 return;
@@ -320,7 +325,10 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    if digits.is_empty() || digits.len() > 19 || (digits[0] == b'0' && (digits.len() > 1 || negative)) {
+    if digits.is_empty()
+        || digits.len() > 19
+        || (digits[0] == b'0' && (digits.len() > 1 || negative))
+    {
         return None;
     }
     let mut v: i64 = 0;
@@ -406,7 +414,13 @@ fn expire(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
             match opt.as_slice() {
                 b"NX" | b"XX" | b"GT" | b"LT" => Some(opt),
                 _ => {
-                    write_error(out, &format!("ERR Unsupported option {}", String::from_utf8_lossy(args.get(3))));
+                    write_error(
+                        out,
+                        &format!(
+                            "ERR Unsupported option {}",
+                            String::from_utf8_lossy(args.get(3))
+                        ),
+                    );
                     return;
                 }
             }
@@ -480,7 +494,10 @@ fn config(args: Args<'_>, out: &mut Vec<u8>) {
         return;
     }
     if args.len() < 3 {
-        write_error(out, "ERR wrong number of arguments for 'config|get' command");
+        write_error(
+            out,
+            "ERR wrong number of arguments for 'config|get' command",
+        );
         return;
     }
     let mut pairs: Vec<(&str, &str)> = Vec::new();

@@ -60,7 +60,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         let listener = magpie::net::TcpListener::bind(config.addr().as_str()).await?;
-        println!("resp_server (magpie) listening on {}", listener.local_addr()?);
+        println!(
+            "resp_server (magpie) listening on {}",
+            listener.local_addr()?
+        );
         server::serve(listener, config).await
     });
     match result {

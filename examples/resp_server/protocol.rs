@@ -75,7 +75,6 @@ impl ProtocolError {
     fn new(msg: impl Into<String>) -> ProtocolError {
         ProtocolError { msg: msg.into() }
     }
-
 }
 
 impl fmt::Display for ProtocolError {
@@ -111,8 +110,10 @@ fn parse_multibulk(
     limits: &Limits,
     args: &mut Vec<Range<usize>>,
 ) -> Result<Parsed, ProtocolError> {
-    let Some((count, mut pos)) = header_line(buf, 0, "multibulk count")? else {
-        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+    let Some((count, mut pos)) = header_line(buf, 0, "multibulk length")? else {
+        return Ok(Parsed::Incomplete {
+            need: buf.len() + 1,
+        });
     };
     if count > limits.max_args as u64 {
         return Err(ProtocolError::new("invalid multibulk length"));
@@ -135,7 +136,9 @@ fn parse_multibulk(
             }
         }
         let Some((len, body)) = header_line(buf, pos, "bulk length")? else {
-            return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+            return Ok(Parsed::Incomplete {
+                need: buf.len() + 1,
+            });
         };
         if len > limits.max_bulk as u64 {
             return Err(ProtocolError::new("invalid bulk length"));
@@ -158,7 +161,11 @@ fn parse_multibulk(
 
 /// Reads `<prefix><digits>\r\n` at `start`: `Ok(None)` if the line is not complete yet,
 /// else the number and the position after the line.
-fn header_line(buf: &[u8], start: usize, what: &str) -> Result<Option<(u64, usize)>, ProtocolError> {
+fn header_line(
+    buf: &[u8],
+    start: usize,
+    what: &str,
+) -> Result<Option<(u64, usize)>, ProtocolError> {
     let line = &buf[start + 1..];
     let window = &line[..line.len().min(MAX_HEADER_LINE)];
     let Some(cr) = window.iter().position(|&b| b == b'\r') else {
@@ -170,9 +177,14 @@ fn header_line(buf: &[u8], start: usize, what: &str) -> Result<Option<(u64, usiz
     match line.get(cr + 1) {
         None => return Ok(None),
         Some(b'\n') => {}
-        Some(_) => return Err(ProtocolError::new(format!("invalid {what}: no LF after CR"))),
+        Some(_) => {
+            return Err(ProtocolError::new(format!(
+                "invalid {what}: no LF after CR"
+            )))
+        }
     }
-    let value = parse_length(&line[..cr]).ok_or_else(|| ProtocolError::new(format!("invalid {what}")))?;
+    let value =
+        parse_length(&line[..cr]).ok_or_else(|| ProtocolError::new(format!("invalid {what}")))?;
     Ok(Some((value, start + 1 + cr + 2)))
 }
 
@@ -200,9 +212,15 @@ fn parse_inline(
         if window.len() == cap {
             return Err(ProtocolError::new("too big inline request"));
         }
-        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+        return Ok(Parsed::Incomplete {
+            need: buf.len() + 1,
+        });
     };
-    let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+    let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    };
     let mut pos = 0;
     while pos < line_end {
         while pos < line_end && is_inline_space(buf[pos]) {
@@ -254,7 +272,10 @@ pub fn write_simple(out: &mut Vec<u8>, s: &str) {
 /// `-<msg>\r\n`, with any CR or LF in `msg` replaced by a space so the reply stays one line.
 pub fn write_error(out: &mut Vec<u8>, msg: &str) {
     out.push(b'-');
-    out.extend(msg.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        msg.bytes()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
     out.extend_from_slice(b"\r\n");
 }
 

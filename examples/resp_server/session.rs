@@ -124,8 +124,11 @@ impl Session {
             }
             if self.buf.len() - self.filled < READ_CHUNK {
                 // Grow to what the pending request needs, or double, whichever is more.
-                let want = (self.filled + READ_CHUNK).max(self.need).max(self.buf.len() * 2);
-                self.buf.resize(want.min(self.limits.max_request + READ_CHUNK), 0);
+                let want = (self.filled + READ_CHUNK)
+                    .max(self.need)
+                    .max(self.buf.len() * 2);
+                self.buf
+                    .resize(want.min(self.limits.max_request + READ_CHUNK), 0);
             }
         }
         &mut self.buf[self.filled..]
