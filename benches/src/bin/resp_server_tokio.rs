@@ -17,15 +17,18 @@ mod session;
 #[path = "../../../examples/resp_server/store.rs"]
 mod store;
 
+use std::future::{poll_fn, Future};
 use std::io;
+use std::pin::{pin, Pin};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio::time::timeout;
+use tokio::time::{timeout, Instant, Sleep};
 
 use config::Config;
 use session::{Session, Step};
@@ -114,17 +117,29 @@ async fn refuse(mut stream: TcpStream) {
 
 async fn connection(mut stream: TcpStream, store: &Store, config: &Config) -> io::Result<()> {
     let mut session = Session::new(config.limits);
+    let mut idle = config.idle_timeout.map(IdleTimer::new);
     loop {
         let step = session.process(store);
         if !session.output().is_empty() {
-            with_idle_timeout(config, stream.write_all(session.output())).await?;
+            if guard(&mut idle, stream.write_all(session.output()))
+                .await?
+                .is_none()
+            {
+                return Ok(());
+            }
             session.output_written();
         }
         match step {
             Step::Read => {
-                let n = with_idle_timeout(config, stream.read(session.read_buf())).await?;
+                let n = match guard(&mut idle, stream.read(session.read_buf())).await? {
+                    Some(n) => n,
+                    None => return Ok(()),
+                };
                 if n == 0 {
                     return Ok(());
+                }
+                if let Some(idle) = &mut idle {
+                    idle.active();
                 }
                 session.filled(n);
             }
@@ -137,14 +152,54 @@ async fn connection(mut stream: TcpStream, store: &Store, config: &Config) -> io
     }
 }
 
-async fn with_idle_timeout<T>(
-    config: &Config,
-    io: impl std::future::Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    match config.idle_timeout {
-        Some(limit) => timeout(limit, io).await?,
-        None => io.await,
+/// The idle timeout as one long-lived timer per connection, re-armed only when it fires
+/// early (as in the magpie server).
+struct IdleTimer {
+    limit: Duration,
+    last_active: Instant,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl IdleTimer {
+    fn new(limit: Duration) -> IdleTimer {
+        IdleTimer {
+            limit,
+            last_active: Instant::now(),
+            sleep: Box::pin(tokio::time::sleep(limit)),
+        }
     }
+
+    fn active(&mut self) {
+        self.last_active = Instant::now();
+    }
+
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.sleep.as_mut().poll(cx).is_ready() {
+            let due = self.last_active + self.limit;
+            if Instant::now() >= due {
+                return Poll::Ready(());
+            }
+            self.sleep.as_mut().reset(due);
+        }
+        Poll::Pending
+    }
+}
+
+async fn guard<T>(
+    idle: &mut Option<IdleTimer>,
+    io: impl Future<Output = io::Result<T>>,
+) -> io::Result<Option<T>> {
+    let mut io = pin!(io);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = io.as_mut().poll(cx) {
+            return Poll::Ready(out.map(Some));
+        }
+        match idle.as_mut().map(|idle| idle.poll_expired(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Ok(None)),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
 async fn linger_close(mut stream: TcpStream) {
