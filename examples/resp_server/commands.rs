@@ -179,11 +179,10 @@ pub fn execute(store: &Store, args: Args<'_>, out: &mut Vec<u8>) -> After {
             write_integer(out, n as i64);
         }
         Command::Exists => {
-            let now = Instant::now();
             // Redis counts a key as often as it is named.
             let n = args
                 .iter_from(1)
-                .filter(|key| store.lock_key(key).contains(key, now))
+                .filter(|key| store.lock_key(key).contains(key))
                 .count();
             write_integer(out, n as i64);
         }
@@ -230,9 +229,8 @@ fn truncate(bytes: &[u8], max: usize) -> &[u8] {
 }
 
 fn get(store: &Store, key: &[u8], out: &mut Vec<u8>) {
-    let now = Instant::now();
     let mut shard = store.lock_key(key);
-    match shard.get(key, now) {
+    match shard.get(key) {
         Some(value) => write_bulk(out, &value.data),
         None => write_null(out),
     }
@@ -241,7 +239,6 @@ fn get(store: &Store, key: &[u8], out: &mut Vec<u8>) {
 /// SET key value [NX | XX] [EX seconds | PX milliseconds | KEEPTTL] [GET]
 fn set(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
     let (key, data) = (args.get(1), args.get(2));
-    let now = Instant::now();
     let mut nx = false;
     let mut xx = false;
     let mut keep_ttl = false;
@@ -273,7 +270,7 @@ fn set(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
                 write_error(out, ERR_NOT_INTEGER);
                 return;
             };
-            match deadline(now, amount, unit) {
+            match deadline(Instant::now(), amount, unit) {
                 Some(at) if amount > 0 => expires_at = Some(at),
                 _ => {
                     write_error(out, "ERR invalid expire time in 'set' command");
@@ -288,7 +285,13 @@ fn set(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
         i += 1;
     }
     let mut shard = store.lock_key(key);
-    let old = shard.get(key, now);
+    if !(nx || xx || keep_ttl || return_old) {
+        // Plain SET: no need to look at the old value.
+        shard.set(key, data, expires_at);
+        write_simple(out, "OK");
+        return;
+    }
+    let old = shard.get(key);
     let exists = old.is_some();
     let old_ttl = old.as_ref().and_then(|v| v.expires_at);
     if return_old {
@@ -347,9 +350,8 @@ pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
 }
 
 fn incr(store: &Store, key: &[u8], out: &mut Vec<u8>) {
-    let now = Instant::now();
     let mut shard = store.lock_key(key);
-    let (current, expires_at) = match shard.get(key, now) {
+    let (current, expires_at) = match shard.get(key) {
         Some(value) => match parse_i64(&value.data) {
             Some(n) => (n, value.expires_at),
             None => {
@@ -370,14 +372,13 @@ fn incr(store: &Store, key: &[u8], out: &mut Vec<u8>) {
 }
 
 fn mget(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
-    let now = Instant::now();
     let mut shards = store.lock_many(args.iter_from(1));
     write_array_header(out, args.len() - 1);
     for key in args.iter_from(1) {
         let shard = shards[store.shard_of(key)]
             .as_mut()
             .expect("lock_many locked every key's shard");
-        match shard.get(key, now) {
+        match shard.get(key) {
             Some(value) => write_bulk(out, &value.data),
             None => write_null(out),
         }
@@ -436,7 +437,7 @@ fn expire(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
         return;
     };
     let mut shard = store.lock_key(key);
-    let Some(value) = shard.get(key, now) else {
+    let Some(value) = shard.get(key) else {
         write_integer(out, 0);
         return;
     };
@@ -467,7 +468,7 @@ fn expire(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
 fn ttl(store: &Store, key: &[u8], out: &mut Vec<u8>, unit_ms: u128) {
     let now = Instant::now();
     let mut shard = store.lock_key(key);
-    let reply = match shard.get(key, now) {
+    let reply = match shard.get(key) {
         None => -2,
         Some(value) => match value.expires_at {
             None => -1,

@@ -50,9 +50,11 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// The live value of `key`, dropping it first if it has expired.
-    pub fn get(&mut self, key: &[u8], now: Instant) -> Option<&mut Value> {
-        if self.map.get(key)?.is_expired(now) {
+    /// The live value of `key`, dropping it first if it has expired. (The clock is read
+    /// only for keys that have a deadline.)
+    pub fn get(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let value = self.map.get(key)?;
+        if value.expires_at.is_some() && value.is_expired(Instant::now()) {
             self.remove(key);
             return None;
         }
@@ -60,8 +62,8 @@ impl Shard {
     }
 
     /// Whether `key` is live.
-    pub fn contains(&mut self, key: &[u8], now: Instant) -> bool {
-        self.get(key, now).is_some()
+    pub fn contains(&mut self, key: &[u8]) -> bool {
+        self.get(key).is_some()
     }
 
     /// Stores `data` under `key` with deadline `expires_at`, reusing the key's existing
