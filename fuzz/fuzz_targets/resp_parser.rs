@@ -35,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let len = match parsed {
         Parsed::Incomplete { need } => {
-            assert!(need > data.len(), "incomplete with {} of {need}", data.len());
+            assert!(
+                need > data.len(),
+                "incomplete with {} of {need}",
+                data.len()
+            );
             assert!(args.is_empty() || data.first() == Some(&b'*'));
             return;
         }
