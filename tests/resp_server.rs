@@ -536,6 +536,15 @@ fn oversized_requests_are_refused_from_their_header() {
     assert_eq!(c.reply(), err("ERR Protocol error: too big inline request"));
     c.expect_closed();
 
+    // An inline argument is held to the bulk limit too (found by the fuzzer).
+    let mut c = Client::connect(&server);
+    let mut line = b"ECHO ".to_vec();
+    line.extend_from_slice(&[b'a'; 1025]);
+    line.extend_from_slice(b"\r\n");
+    c.send_raw(&line);
+    assert_eq!(c.reply(), err("ERR Protocol error: invalid bulk length"));
+    c.expect_closed();
+
     // Right at the limits is fine.
     let mut c = Client::connect(&server);
     let value = "v".repeat(1024);

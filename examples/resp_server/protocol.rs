@@ -231,6 +231,9 @@ fn parse_inline(
             pos += 1;
         }
         if start < pos {
+            if pos - start > limits.max_bulk {
+                return Err(ProtocolError::new("invalid bulk length"));
+            }
             if args.len() == limits.max_args {
                 return Err(ProtocolError::new("invalid multibulk length"));
             }
