@@ -11,7 +11,7 @@
 //!   (what makes incremental parsing over partial reads sound).
 //!
 //! ```text
-//! cargo +nightly fuzz run resp_parser -- -max_total_time=120
+//! cd fuzz && cargo +nightly fuzz run resp_parser -- -max_total_time=120 -dict=resp.dict
 //! ```
 #![no_main]
 
