@@ -236,7 +236,7 @@ fn get(store: &Store, key: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// SET key value [NX | XX] [EX seconds | PX milliseconds | KEEPTTL] [GET]
+/// `SET key value [NX | XX] [EX seconds | PX milliseconds | KEEPTTL] [GET]`
 fn set(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
     let (key, data) = (args.get(1), args.get(2));
     let mut nx = false;
@@ -401,7 +401,7 @@ fn mset(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
     write_simple(out, "OK");
 }
 
-/// EXPIRE key seconds [NX | XX | GT | LT]
+/// `EXPIRE key seconds [NX | XX | GT | LT]`
 fn expire(store: &Store, args: Args<'_>, out: &mut Vec<u8>) {
     let key = args.get(1);
     let Some(seconds) = parse_i64(args.get(2)) else {
