@@ -381,6 +381,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
+    /// # if cfg!(miri) { return; } // miri has no sockets under isolation
     /// let rt = magpie_runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let before = magpie_runtime::Handle::current().io_source_count();

@@ -34,10 +34,15 @@ mod imp {
     //! the notifier is an eventfd registered edge-triggered, read only when it fired.
     //!
     //! Notifier rule N1: `notify` writes the eventfd only when it sets `notified` (false to
-    //! true); `wait` clears `notified` before it drains the eventfd, and only after the
-    //! eventfd was reported. So a notification is either still pending in the eventfd
-    //! (the current or next wait returns at once) or it was made while a wait that reports
-    //! it was returning: the caller re-checks its state after every wait (driver rule D2).
+    //! true); `wait`, only after the eventfd was reported, first drains the eventfd and
+    //! then clears `notified`. So `notified` is false whenever the eventfd is empty and no
+    //! wait is returning, and a notification is either pending in the eventfd (the current
+    //! or next wait returns at once) or it was skipped while a wait that reports the
+    //! eventfd was returning: the caller re-checks its state after every wait (driver rule
+    //! D2). The opposite order (clear, then drain) lost wake-ups for good: a notify between
+    //! the two wrote the eventfd, the drain swallowed it, and `notified` stayed true with
+    //! nothing pending, so every later notify was skipped and a worker parked in the
+    //! driver never woke (a hang in spawn_many_remote_idle).
 
     use super::*;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -180,8 +185,7 @@ mod imp {
                 let key = e.u64;
                 key == NOTIFY_KEY
             }) {
-                // Notifier rule N1: clear the flag, then drain.
-                self.notified.store(false, SeqCst);
+                // Notifier rule N1: drain, then clear the flag (never the other way round).
                 let mut buf = [0u8; 8];
                 // SAFETY: reads into a local 8-byte buffer from the eventfd `self` owns.
                 // A failed read (EAGAIN: drained already) leaves nothing to do.
@@ -192,6 +196,7 @@ mod imp {
                         buf.len(),
                     )
                 };
+                self.notified.store(false, SeqCst);
             }
             Ok(())
         }
@@ -370,5 +375,62 @@ pub(crate) use imp::{Events, Poller};
 impl std::fmt::Debug for Poller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, target_os = "linux", not(any(loom, miri))))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Notifier rule N1: however notifications race with returning waits, a notification
+    /// made after the waits are over still wakes the next wait. (A wait that cleared
+    /// `notified` *before* draining the eventfd could swallow a racing write and leave the
+    /// flag set with nothing pending: every later notify was then skipped, and a worker
+    /// parked in the driver slept forever; seen as a hang in spawn_many_remote_idle.)
+    #[test]
+    fn regression_notify_after_racing_waits_still_wakes_the_next_wait() {
+        let poller = Arc::new(Poller::new().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let notifier = {
+            let (poller, stop) = (poller.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Relaxed) {
+                    poller.notify();
+                }
+            })
+        };
+        let mut events = Events::new();
+        // While the notifier thread notifies without pause, no wait may run to its
+        // timeout: once the bug struck, every later wait did (and the test stops there).
+        for _ in 0..200_000 {
+            let start = Instant::now();
+            poller
+                .wait(&mut events, Some(Duration::from_secs(5)))
+                .unwrap();
+            assert!(
+                start.elapsed() < Duration::from_secs(4),
+                "a notification was lost while notifications raced with waits"
+            );
+        }
+        stop.store(true, Relaxed);
+        notifier.join().unwrap();
+        // Whatever is pending from the race is consumed here (returns at once or after 50 ms).
+        poller
+            .wait(&mut events, Some(Duration::from_millis(50)))
+            .unwrap();
+        for _ in 0..3 {
+            poller.notify();
+            let start = Instant::now();
+            poller
+                .wait(&mut events, Some(Duration::from_secs(20)))
+                .unwrap();
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "a notification was lost: the wait ran to its timeout"
+            );
+        }
     }
 }
