@@ -80,7 +80,7 @@ pub(crate) struct Driver {
 struct Core {
     events: Events,
     wake: Vec<Waker>,
-    ready: Vec<(Arc<Source>, bool, bool)>,
+    ready: Vec<(Arc<Source>, poller::Event)>,
 }
 
 struct Timers {
@@ -236,13 +236,13 @@ impl Driver {
             let sources = self.sources.lock().unwrap();
             for ev in core.events.iter() {
                 if let Some(source) = sources.get(ev.key) {
-                    core.ready.push((source.clone(), ev.readable, ev.writable));
+                    core.ready.push((source.clone(), ev));
                 }
             }
             drop(sources);
             core.events.clear();
-            for (source, r, w) in core.ready.drain(..) {
-                source.on_event(r, w, &mut core.wake);
+            for (source, ev) in core.ready.drain(..) {
+                source.on_event(ev, &mut core.wake);
             }
         }
         {

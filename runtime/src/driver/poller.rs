@@ -22,7 +22,17 @@ pub(crate) struct Event {
     pub(crate) key: usize,
     pub(crate) readable: bool,
     pub(crate) writable: bool,
+    /// The peer closed its side, or the socket failed (`EPOLLRDHUP`, `EPOLLHUP`,
+    /// `EPOLLERR`): a final state, after which no new read edge may come. Only reported
+    /// where [`REPORTS_READ_CLOSED`] holds; elsewhere always false.
+    pub(crate) read_closed: bool,
 }
+
+/// Whether this poller reports [`Event::read_closed`]. A source may clear its read
+/// readiness after a short stream read only then (source rule S4): without it, a short
+/// read that left only the end of the stream behind would wait for an edge that never
+/// comes.
+pub(crate) const REPORTS_READ_CLOSED: bool = cfg!(all(target_os = "linux", not(any(loom, miri))));
 
 #[cfg(all(target_os = "linux", not(any(loom, miri))))]
 mod imp {
@@ -91,6 +101,7 @@ mod imp {
                     key: key as usize,
                     readable: flags & (read | both) != 0,
                     writable: flags & (write | both) != 0,
+                    read_closed: flags & (libc::EPOLLRDHUP | both) != 0,
                 })
             })
         }
@@ -246,6 +257,7 @@ mod imp {
                 key: e.key,
                 readable: e.readable,
                 writable: e.writable,
+                read_closed: false,
             })
         }
 

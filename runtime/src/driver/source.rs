@@ -14,6 +14,15 @@
 //! either bumped the tick (the clear is skipped) or comes as an event after the clear
 //! (which sets readiness again and wakes the stored waker): it is never lost.
 //!
+//! Source rule S4: a stream read that returns fewer bytes than asked (but more than none)
+//! drained the socket's receive buffer, so it clears read readiness too, under S3's tick
+//! check, sparing the next read its `WouldBlock` system call (tokio does the same). Only
+//! while the peer has not closed its side: the end of the stream raises no new edge, so
+//! once the poller reported the read side closed (sticky `read_closed`), readiness stays
+//! set and the next read returns the end at once. Only where the poller reports that
+//! (`poller::REPORTS_READ_CLOSED`), and never for datagrams, where a short read is one
+//! whole message and says nothing about the next.
+//!
 //! Source rule S1: a registration is deleted from the poller before its descriptor is
 //! closed. The owning I/O object (`Async<T>` and the net types) drops its [`Registration`]
 //! first and its descriptor second, and nothing else owns the descriptor.
@@ -29,6 +38,7 @@ use std::task::{Context, Poll, Waker};
 
 use magpie_sync::coop;
 
+use super::poller::{Event, REPORTS_READ_CLOSED};
 use super::Driver;
 use crate::loom::{Arc, Mutex};
 
@@ -67,6 +77,8 @@ struct State {
     wakers: [Option<Waker>; 2],
     /// Source rule S2.
     closed: bool,
+    /// Source rule S4: the poller reported the read side closed; never cleared.
+    read_closed: bool,
 }
 
 impl Source {
@@ -91,12 +103,16 @@ impl Source {
 
     /// An event for this source: records readiness and pushes the wakers to wake on
     /// `wake`.
-    pub(crate) fn on_event(&self, readable: bool, writable: bool, wake: &mut Vec<Waker>) {
+    pub(crate) fn on_event(&self, ev: Event, wake: &mut Vec<Waker>) {
         let mut state = self.state.lock().unwrap();
         if state.closed {
             return;
         }
-        for (dir, hit) in [(Direction::Read, readable), (Direction::Write, writable)] {
+        state.read_closed |= ev.read_closed;
+        for (dir, hit) in [
+            (Direction::Read, ev.readable),
+            (Direction::Write, ev.writable),
+        ] {
             if hit {
                 state.ready |= dir.bit();
                 state.ticks[dir as usize] = state.ticks[dir as usize].wrapping_add(1);
@@ -160,6 +176,23 @@ impl Registration {
         }
     }
 
+    /// Whether read readiness is set (for tests of source rules S3 and S4).
+    #[cfg(test)]
+    pub(crate) fn read_ready(&self) -> bool {
+        self.source.state.lock().unwrap().ready & READ != 0
+    }
+
+    /// After a short stream read: forgets read readiness as [`clear_ready`] does, unless
+    /// the read side was reported closed (source rule S4).
+    ///
+    /// [`clear_ready`]: Self::clear_ready
+    fn clear_read_drained(&self, tick: u32) {
+        let mut state = self.source.state.lock().unwrap();
+        if !state.read_closed && state.ticks[Direction::Read as usize] == tick {
+            state.ready &= !READ;
+        }
+    }
+
     /// Runs the non-blocking operation `op` until it does not return `WouldBlock`, waiting
     /// for readiness in `dir` in between. Spends one unit of the task's budget when the
     /// operation completes (with a value or an error).
@@ -167,7 +200,34 @@ impl Registration {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_then(dir, cx, op, |_, _| {})
+    }
+
+    /// [`poll_io`](Self::poll_io) for a stream read into a buffer of `len` bytes: a short
+    /// read also clears read readiness (source rule S4).
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_then(Direction::Read, cx, op, |res, tick| {
+            if REPORTS_READ_CLOSED && matches!(res, Ok(n) if *n > 0 && *n < len) {
+                self.clear_read_drained(tick);
+            }
+        })
+    }
+
+    /// The loop behind both: `done` sees each completed result with the tick read before
+    /// the operation.
+    fn poll_io_then<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
+        done: impl Fn(&io::Result<R>, u32),
     ) -> Poll<io::Result<R>> {
         let unit = std::task::ready!(coop::poll_proceed(cx));
         loop {
@@ -183,6 +243,7 @@ impl Registration {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir, tick),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 res => {
+                    done(&res, tick);
                     unit.made_progress();
                     return Poll::Ready(res);
                 }

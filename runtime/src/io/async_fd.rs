@@ -210,6 +210,25 @@ impl<T: AsFd> Async<T> {
         self.reg().poll_io(Direction::Write, cx, || op(io))
     }
 
+    /// Whether the driver believes the object readable (tests only).
+    #[cfg(test)]
+    pub(crate) fn read_ready(&self) -> bool {
+        self.reg().read_ready()
+    }
+
+    /// [`poll_read_with`](Async::poll_read_with) for a stream read into `len` bytes of
+    /// buffer: a short read also clears read readiness (source rule S4), sparing the next
+    /// read a `WouldBlock`. Only for stream sockets, never datagrams.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.reg().poll_read_stream(cx, len, || op(io))
+    }
+
     fn poll_read_mut<R>(
         &mut self,
         cx: &mut Context<'_>,

@@ -33,7 +33,8 @@ pub(super) fn poll_read<S: StreamSocket>(
 where
     for<'a> &'a S: Read,
 {
-    io.poll_read_with(cx, |mut s| s.read(buf))
+    let len = buf.len();
+    io.poll_read_stream(cx, len, |mut s| s.read(buf))
 }
 
 pub(super) fn poll_write<S: StreamSocket>(

@@ -475,3 +475,74 @@ impl_async_read!(TcpStream);
 impl_async_write!(TcpStream);
 impl_async_read!(TcpOwnedReadHalf);
 impl_async_write!(TcpOwnedWriteHalf);
+
+#[cfg(all(test, target_os = "linux", not(any(loom, miri))))]
+mod tests {
+    //! Source rule S4 (runtime/src/driver/source.rs) on real sockets.
+    use super::*;
+    use crate::io::AsyncReadExt;
+    use std::io::Write;
+    use std::time::Duration;
+
+    /// A connected pair on a current-thread runtime: the magpie end and a blocking std end.
+    fn pair() -> (crate::Runtime, TcpStream, stdnet::TcpStream) {
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        let listener = stdnet::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = stdnet::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let server = rt.block_on(async { TcpStream::from_std(server) }).unwrap();
+        (rt, server, client)
+    }
+
+    #[test]
+    fn short_read_clears_read_readiness_and_later_data_still_wakes() {
+        let (rt, mut server, mut client) = pair();
+        let writer = std::thread::spawn(move || {
+            for chunk in [&b"0123456789"[..], b"abcde"] {
+                std::thread::sleep(Duration::from_millis(50));
+                client.write_all(chunk).unwrap();
+            }
+            client
+        });
+        rt.block_on(async {
+            let mut buf = [0u8; 1024];
+            // Ready at first, WouldBlock, then woken by the data's edge.
+            let n = server.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"0123456789");
+            assert!(
+                !server.io.read_ready(),
+                "a short read must clear read readiness (source rule S4)"
+            );
+            // The next edge still wakes the reader.
+            let read = crate::time::timeout(Duration::from_secs(10), server.read(&mut buf));
+            let n = read
+                .await
+                .expect("data after a short read was lost")
+                .unwrap();
+            assert_eq!(&buf[..n], b"abcde");
+        });
+        drop(writer.join().unwrap());
+    }
+
+    #[test]
+    fn short_read_after_the_peer_closed_still_sees_the_end() {
+        let (rt, mut server, mut client) = pair();
+        client.write_all(b"last").unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        rt.block_on(async {
+            // Let the driver report the data and the close together (EPOLLIN | EPOLLRDHUP)
+            // before the first read: no edge will follow it.
+            crate::time::sleep(Duration::from_millis(100)).await;
+            let mut buf = [0u8; 1024];
+            let n = server.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"last");
+            let read = crate::time::timeout(Duration::from_secs(10), server.read(&mut buf));
+            let n = read
+                .await
+                .expect("the end of the stream after a short read was never seen")
+                .unwrap();
+            assert_eq!(n, 0);
+        });
+    }
+}
