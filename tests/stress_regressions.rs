@@ -78,3 +78,54 @@ fn regression_runtime_drop_overflows_stack_on_chained_waiters() {
         }
     });
 }
+
+/// Found by `combinators_parallel`'s rendezvous test in CI: a task spawned from outside
+/// the runtime beside one that holds its worker (spinning until the other has run) never
+/// ran. Two holes in the park protocol could strand it on the spinning task's worker
+/// queue, behind that task: an injector batch taken by a worker that was not searching
+/// was announced to nobody, and a worker parking while not searching re-checked the
+/// queues only if it had been the last searcher. Both need a narrow window (the loom
+/// model `loom_injector_batch_taken_by_a_running_worker_is_announced` reproduces them
+/// every time); this is the same scenario on real threads, many rounds over, with the
+/// workers idle between rounds so that each spawn wakes them from parking.
+#[test]
+fn regression_injector_batch_strands_tasks_behind_a_spinning_task() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::time::Instant;
+    let rounds = 2_000;
+    let rt = magpie::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..rounds {
+        let second_ran = Arc::new(AtomicBool::new(false));
+        let gave_up = Arc::new(AtomicBool::new(false));
+        let first = {
+            let (second_ran, gave_up) = (second_ran.clone(), gave_up.clone());
+            rt.spawn(async move {
+                let give_up = Instant::now() + Duration::from_secs(10);
+                while !second_ran.load(SeqCst) {
+                    if Instant::now() > give_up {
+                        gave_up.store(true, SeqCst);
+                        return;
+                    }
+                    std::hint::spin_loop();
+                }
+            })
+        };
+        let second = {
+            let second_ran = second_ran.clone();
+            rt.spawn(async move { second_ran.store(true, SeqCst) })
+        };
+        let third = rt.spawn(async {});
+        for h in [first, second, third] {
+            rt.block_on(h).unwrap();
+        }
+        assert!(
+            !gave_up.load(SeqCst),
+            "round {round}: a task spawned beside a spinning one never ran"
+        );
+        // Let both workers go back to sleep before the next tasks are spawned.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}

@@ -59,6 +59,46 @@ fn loom_spawn_from_outside_while_workers_park() {
     });
 }
 
+/// Three tasks spawned from outside; the first blocks its worker thread until the second
+/// has run. A worker that takes the first two in one injector batch while not searching
+/// must announce the second (it sits on that worker's queue, where only stealing reaches
+/// it): otherwise the other worker, having found the injector emptied before the batch
+/// landed, parks for good, and loom reports every thread blocked. The stand-in injector
+/// claims a batch and fills the destination in two steps, as crossbeam's does.
+#[test]
+fn loom_injector_batch_taken_by_a_running_worker_is_announced() {
+    use loom::sync::{Condvar, Mutex};
+    loom::model(|| {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        let second_ran = loom::sync::Arc::new((Mutex::new(false), Condvar::new()));
+        let pair = second_ran.clone();
+        let first = handle.spawn(async move {
+            let (ran, cvar) = &*pair;
+            let mut ran = ran.lock().unwrap();
+            while !*ran {
+                ran = cvar.wait(ran).unwrap();
+            }
+        });
+        let pair = second_ran.clone();
+        let second = handle.spawn(async move {
+            let (ran, cvar) = &*pair;
+            *ran.lock().unwrap() = true;
+            cvar.notify_one();
+        });
+        let third = handle.spawn(async {});
+        rt.block_on(async move {
+            first.await.unwrap();
+            second.await.unwrap();
+            third.await.unwrap();
+        });
+        drop(rt);
+    });
+}
+
 /// `abort()` from outside races the task's completion on a worker: exactly one outcome,
 /// and the future is dropped exactly once either way.
 #[test]

@@ -13,11 +13,18 @@
 //! - **Last searcher out** of searching (because it found work) notifies one more worker, so
 //!   a burst of work spreads one worker at a time.
 //! - **Parking**: under the lock, a worker pushes itself onto `sleepers` and decrements
-//!   `unparked` (and `searching` if it was searching). If it was the last searcher, it
+//!   `unparked` (and `searching` if it was searching). If that leaves nobody searching (it
+//!   was the last searcher, or it was not searching and no one else was either), it
 //!   re-checks every queue afterwards and notifies if any holds work. That re-check, after a
-//!   `SeqCst` decrement, pairs with the pusher's `SeqCst` fence between its push and its
-//!   read of `state`: one of the two sees the other, so work is never left with everyone
-//!   asleep.
+//!   `SeqCst` decrement and a `SeqCst` fence, pairs with the pusher's `SeqCst` fence between
+//!   its push and its read of `state`: one of the two sees the other, so work is never left
+//!   with everyone asleep. A worker that parks while someone else still searches leaves
+//!   the re-check to that searcher: it either finds the work, or re-checks when it parks
+//!   last, or leaves searching after our decrement and then sees us parked when it
+//!   notifies. (Re-checking only as the last searcher, as tokio does, left a hole: a
+//!   worker refused as a searcher because another was searching, parking just after that
+//!   searcher had left searching and looked at `state`, re-checked nothing; the work the
+//!   searcher had found beside its first task stayed on its queue, behind that task.)
 //! - **The driver**: a parked worker may be the one waiting in the I/O driver. Notify
 //!   prefers another sleeper (the driver's holder is only picked when it is the only one),
 //!   so I/O and timers keep being polled. When the driver queues woken tasks on the
@@ -113,15 +120,22 @@ impl Idle {
         searching(prev) == 1
     }
 
-    /// Records `worker` as parked. Returns `true` if it was the last searcher (it must then
-    /// re-check every queue, see the module docs).
+    /// Records `worker` as parked. Returns `true` if nobody is searching any more (the
+    /// caller must then re-check every queue, see the module docs); the fence for that
+    /// re-check is issued here.
     pub(crate) fn transition_worker_to_parked(&self, worker: usize, is_searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock().unwrap();
         let dec = (1 << UNPARK_SHIFT) | if is_searching { 1 << SEARCH_SHIFT } else { 0 };
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(worker);
         drop(sleepers);
-        is_searching && searching(prev) == 1
+        let none_searching = searching(prev) == usize::from(is_searching);
+        if none_searching {
+            // The other half of the Dekker pair with a pusher's fence (loom models `SeqCst`
+            // RMWs as acquire/release only; on hardware the RMW is a full barrier anyway).
+            fence(SeqCst);
+        }
+        none_searching
     }
 
     /// Takes `worker` off the sleepers by itself (the driver queued tasks on its own

@@ -145,9 +145,21 @@ mod imp {
         pub(crate) fn push(&self, task: Runnable) {
             self.0.lock().unwrap().push_back(task)
         }
+        /// As crossbeam's injector does it: claim about half the queue (rounded up), then,
+        /// with the injector released, move all but the first onto `dest`. In between, the
+        /// batch is in neither queue, a window the scheduler must not trip on (see
+        /// `pop_injector`).
         pub(crate) fn steal_batch_and_pop(&self, dest: &Local) -> Option<Runnable> {
-            let mut src = self.0.lock().unwrap();
-            batch(&mut src, dest)
+            let mut claimed: VecDeque<Runnable> = {
+                let mut src = self.0.lock().unwrap();
+                let n = src.len().div_ceil(2);
+                src.drain(..n).collect()
+            };
+            let first = claimed.pop_front()?;
+            if !claimed.is_empty() {
+                dest.0.lock().unwrap().extend(claimed);
+            }
+            Some(first)
         }
         pub(crate) fn pop(&self) -> Option<Runnable> {
             self.0.lock().unwrap().pop_front()

@@ -219,6 +219,17 @@ impl Worker {
     fn pop_injector(&self) -> Option<Runnable> {
         let task = self.shared.injector.steal_batch_and_pop(&self.local)?;
         self.counters().injector_pops.bump();
+        // The rest of the batch landed on our queue: stealable work, made visible to the
+        // others by no push of theirs. A searcher wakes a worker when it stops searching
+        // (`run_task`); any other worker must do it here, fenced like a push from outside
+        // (docs/architecture.md, "Injector batches"): else a searcher that found the
+        // injector already empty and our queue not yet filled could park for good while
+        // we run the batch's first task. With a task that holds its worker until another
+        // task of the batch runs, that was a hang
+        // (`regression_injector_batch_strands_tasks_behind_a_spinning_task`).
+        if !self.is_searching.get() && !self.shared.remotes[self.index].stealer.is_empty() {
+            self.shared.notify_parked(true);
+        }
         Some(task)
     }
 
@@ -250,12 +261,13 @@ impl Worker {
 
     fn park(&self) {
         let shared = &*self.shared;
-        let was_last_searcher = shared
+        let none_searching = shared
             .idle
             .transition_worker_to_parked(self.index, self.is_searching.get());
         self.is_searching.set(false);
-        if was_last_searcher && shared.has_pending_work() {
-            // Work arrived while we searched and its pusher saw us searching: wake someone
+        if none_searching && shared.has_pending_work() {
+            // Work arrived while we searched (its pusher saw us searching), or a searcher
+            // found work and left searching before it could see us parked: wake someone
             // (possibly ourselves: we are already listed as a sleeper).
             shared.notify_parked(false);
         }
