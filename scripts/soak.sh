@@ -47,7 +47,8 @@ command -v python3 >/dev/null || (apt-get update && apt-get install -y python3)
 have_http=0
 [ -f examples/http_server.rs ] && have_http=1
 examples=(--example echo_server --example echo_client)
-[ "$have_http" = 1 ] && examples+=(--example http_server)
+# http_server is an example with required-features = ["hyper"] (Cargo.toml).
+[ "$have_http" = 1 ] && examples+=(--features hyper --example http_server)
 cargo build --release "${examples[@]}"
 bin=target/release/examples
 
