@@ -102,11 +102,22 @@ fn close_fails_put_and_drains_get() {
 
 #[test]
 fn close_immediate_drops_items_and_releases_join() {
+    // close_immediate takes only the items still queued off the unfinished count (as
+    // asyncio's shutdown(immediate=True) does): an item a getter took stays unfinished
+    // until its task_done. So the getter here marks each item it takes done; whether it
+    // takes none, some or all of them before close_immediate, join must return. (An
+    // earlier version took items without task_done and hung whenever the getter ran
+    // first: under ThreadSanitizer in CI.)
     let rt = runtime(2);
     rt.block_on(async {
         let q = Arc::new(Queue::unbounded());
         for i in 0..5 {
             q.put(i).await.unwrap();
+        }
+        // Two items taken and done here, so three are left unfinished, all still queued.
+        for _ in 0..2 {
+            q.get().await.unwrap();
+            q.task_done();
         }
         let q2 = q.clone();
         let joiner = magpie::spawn(async move { q2.join().await });
@@ -114,17 +125,20 @@ fn close_immediate_drops_items_and_releases_join() {
         let getter = magpie::spawn(async move {
             let q = q3;
             // Blocks only after the items are gone; must then fail, not hang.
-            loop {
-                if q.get().await.is_err() {
-                    return;
-                }
+            let mut taken = 0;
+            while q.get().await.is_ok() {
+                taken += 1;
+                q.task_done();
             }
+            taken
         });
         magpie::yield_now().await;
         q.close_immediate();
         joiner.await.unwrap();
-        getter.await.unwrap();
+        let taken = getter.await.unwrap();
+        assert!(taken <= 3, "the getter took {taken} of the 3 items left");
         assert_eq!(q.qsize(), 0);
+        assert_eq!(q.unfinished_tasks(), 0);
     });
 }
 
