@@ -10,8 +10,8 @@
 //! winner blocks in `Poller::wait` with the next timer deadline as its timeout (none
 //! without timers); the losers park on their own parkers. The holder releases the driver
 //! before it runs any task, so no task ever keeps the driver from polling (the worker also
-//! wakes another sleeper when it leaves with work, and that one takes the driver over when
-//! it parks again).
+//! wakes another sleeper when it leaves with more than one task or with a timer due soon,
+//! and that one takes the driver over when it parks again).
 //!
 //! Driver rule D2: before it decides to block, the holder publishes who it is in `owner`
 //! (a `SeqCst` store, then a `SeqCst` fence) and only then re-checks for work through the
@@ -205,6 +205,17 @@ impl Driver {
     /// a hint for choosing whom to wake, never for correctness.
     pub(crate) fn holder(&self) -> usize {
         self.holder.load(SeqCst)
+    }
+
+    /// Whether a timer is due within `horizon` from now: a hint for the workers' hand-off
+    /// policy (see `worker`), never for correctness.
+    pub(crate) fn timer_due_within(&self, horizon: Duration) -> bool {
+        let limit = self.tick_of(Instant::now() + horizon);
+        let timers = self.timers.lock().unwrap();
+        timers
+            .wheel
+            .next_expiration()
+            .is_some_and(|tick| tick <= limit)
     }
 
     /// Wakes whoever is in the driver, or makes the next wait return at once.
