@@ -115,7 +115,9 @@ run_binary() {
   timeout "$timeout_s" "$@" "$bin" -q "${bin_args[@]}" >"$log" 2>&1
   rc=$?
   set -e
-  passed="$(grep -o 'test result: [a-zA-Z]*\. [0-9]* passed' "$log" | awk '{s += $4} END {print s + 0}')"
+  # `|| true`: a binary killed by the timeout (or crashed) prints no result line, and
+  # grep's failure must not end the script (pipefail + set -e) before it is reported.
+  passed="$( (grep -o 'test result: [a-zA-Z]*\. [0-9]* passed' "$log" || true) | awk '{s += $4} END {print s + 0}')"
   binaries[$part]=$((${binaries[$part]:-0} + 1))
   tests_run[$part]=$((${tests_run[$part]:-0} + passed))
   local found=0

@@ -415,9 +415,18 @@ mod tests {
             })
         };
         let mut events = Events::new();
+        // 200,000 rounds (the old order failed within 5 s of them), fewer where
+        // `MAGPIE_STRESS_SCALE` says so: valgrind runs the two threads one at a time, and
+        // at full size this test alone outran sanitize.sh's 20-minute limit there.
+        let rounds = std::env::var("MAGPIE_STRESS_SCALE")
+            .ok()
+            .and_then(|s| s.parse::<f64>().ok())
+            .map_or(200_000, |scale| {
+                ((200_000.0 * scale) as usize).clamp(1_000, 200_000)
+            });
         // While the notifier thread notifies without pause, no wait may run to its
         // timeout: once the bug struck, every later wait did (and the test stops there).
-        for _ in 0..200_000 {
+        for _ in 0..rounds {
             let start = Instant::now();
             poller
                 .wait(&mut events, Some(Duration::from_secs(5)))
