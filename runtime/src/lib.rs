@@ -42,6 +42,8 @@
 
 mod blocking;
 mod builder;
+mod config;
+mod context;
 pub(crate) mod driver;
 pub mod io;
 pub(crate) mod loom;

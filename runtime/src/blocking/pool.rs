@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use std::cell::Cell;
 
+use crate::context::RuntimeEntered;
 use crate::loom::{thread, thread_local_const, Arc, Condvar, Mutex, MutexGuard};
-use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
 use crate::task::Runnable;
 
@@ -90,13 +90,13 @@ impl Pool {
         }
         state.threads += 1;
         drop(state);
-        let handle = Handle::from_scheduler(scheduler.clone());
+        let scheduler = scheduler.clone();
         let worker = inner.clone();
         let mut builder = thread::Builder::new().name(inner.thread_name.clone());
         if let Some(size) = inner.stack_size {
             builder = builder.stack_size(size);
         }
-        if builder.spawn(move || worker.run(handle)).is_err() {
+        if builder.spawn(move || worker.run(scheduler)).is_err() {
             let mut state = inner.state.lock().unwrap();
             state.threads -= 1;
             // With no thread at all, nothing would ever run the queue: cancel it.
@@ -145,9 +145,9 @@ impl Pool {
 }
 
 impl Inner {
-    fn run(&self, handle: Handle) {
+    fn run(&self, scheduler: Scheduler) {
         CURRENT_POOL.with(|p| p.set(self));
-        let _entered = RuntimeEntered::enter(handle);
+        let _entered = RuntimeEntered::enter(scheduler);
         let mut state = self.state.lock().unwrap();
         'main: loop {
             while let Some(task) = state.queue.pop_front() {

@@ -95,9 +95,9 @@ struct Timers {
 ///
 /// Outside a magpie runtime.
 pub(crate) fn current() -> io::Result<Arc<Driver>> {
-    match crate::runtime::Handle::try_current() {
-        Ok(handle) => Ok(handle.scheduler().driver().clone()),
-        Err(_) => Err(io::Error::other(
+    match crate::context::current_scheduler() {
+        Some(scheduler) => Ok(scheduler.driver().clone()),
+        None => Err(io::Error::other(
             "no magpie runtime on this thread: create I/O objects inside a task or \
              Runtime::block_on (or after Handle::enter)",
         )),

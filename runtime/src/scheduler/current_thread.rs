@@ -27,7 +27,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use magpie_sync::coop;
 
 use crate::blocking::Pool;
-use crate::builder::Config;
+use crate::config::Config;
 use crate::driver::Driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering};
 use crate::loom::{thread_local_const, Arc, Mutex, Parker, Unparker};

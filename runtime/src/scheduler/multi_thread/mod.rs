@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crossbeam_utils::CachePadded;
 
 use crate::blocking::Pool;
-use crate::builder::Config;
+use crate::config::Config;
 use crate::driver::Driver;
 use crate::loom::atomic::{fence, AtomicBool, Ordering};
 use crate::loom::{thread, Arc, Condvar, Mutex, Parker, Unparker};

@@ -22,9 +22,9 @@ use magpie_sync::coop;
 
 use super::queue::Local;
 use super::Shared;
+use crate::context::RuntimeEntered;
 use crate::loom::{thread_local_const, Arc, Parker};
 use crate::metrics::WorkerCounters;
-use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
 use crate::task::Runnable;
 
@@ -122,9 +122,7 @@ impl Worker {
             f();
         }
         {
-            let _entered = RuntimeEntered::enter_blocking(Handle::from_scheduler(
-                Scheduler::MultiThread(shared.clone()),
-            ));
+            let _entered = RuntimeEntered::enter_blocking(Scheduler::MultiThread(shared.clone()));
             CURRENT.with(|c| c.set(&self));
             self.run_loop();
             self.drain_own_queues();
