@@ -101,7 +101,7 @@ impl Worker {
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
-            global_queue_interval: Cell::new(shared.config.global_queue_interval),
+            global_queue_interval: Cell::new(shared.services.config.global_queue_interval),
             batch_start: Cell::new(Instant::now()),
             is_searching: Cell::new(false),
             // Any odd seed differing per worker: xorshift needs non-zero.
@@ -118,7 +118,7 @@ impl Worker {
     /// The worker thread's body.
     pub(crate) fn run(self) {
         let shared = self.shared.clone();
-        if let Some(f) = &shared.config.on_thread_start {
+        if let Some(f) = &shared.services.config.on_thread_start {
             f();
         }
         {
@@ -129,7 +129,7 @@ impl Worker {
             CURRENT.with(|c| c.set(ptr::null()));
         }
         drop(self);
-        if let Some(f) = &shared.config.on_thread_stop {
+        if let Some(f) = &shared.services.config.on_thread_stop {
             f();
         }
         let mut alive = shared.alive.lock().unwrap();
@@ -142,8 +142,8 @@ impl Worker {
         while !self.shared.is_closed() {
             if let Some(task) = self.next_task() {
                 self.run_task(task);
-                if self.tick.get() % self.shared.config.event_interval == 0 {
-                    self.shared.driver.try_poll_now();
+                if self.tick.get() % self.shared.services.config.event_interval == 0 {
+                    self.shared.services.driver.try_poll_now();
                     self.tune_global_queue_interval();
                 }
                 continue;
@@ -202,7 +202,7 @@ impl Worker {
     /// a fixed 61 ticks would leave remote spawns waiting 600 µs per batch; with trivial
     /// polls the configured interval stands. Called every `event_interval` ticks.
     fn tune_global_queue_interval(&self) {
-        let config = &self.shared.config;
+        let config = &self.shared.services.config;
         if !config.adaptive_global_queue_interval {
             return;
         }
@@ -288,7 +288,7 @@ impl Worker {
                 return;
             }
             // Driver rule D2: the re-check runs after we are published as the owner.
-            let in_driver = shared.driver.try_park(self.index, || {
+            let in_driver = shared.services.driver.try_park(self.index, || {
                 shared.idle.is_parked(self.index) && !shared.is_closed()
             });
             if in_driver.is_none() {
@@ -331,7 +331,12 @@ impl Worker {
     /// worker finds itself still listed as a sleeper and re-parks (rule D1 lets it in now
     /// that we left).
     fn hand_off_driver(&self) {
-        if !self.shared.driver.timer_due_within(HANDOFF_TIMER_HORIZON) {
+        if !self
+            .shared
+            .services
+            .driver
+            .timer_due_within(HANDOFF_TIMER_HORIZON)
+        {
             return;
         }
         if let Some(other) = self.shared.idle.another_sleeper(self.index) {
@@ -354,7 +359,12 @@ impl Worker {
         let lifo = self.lifo.take();
         let held = usize::from(lifo.is_some()) + self.shared.remotes[self.index].stealer.len();
         self.lifo.set(lifo);
-        held > 1 || self.shared.driver.timer_due_within(HANDOFF_TIMER_HORIZON)
+        held > 1
+            || self
+                .shared
+                .services
+                .driver
+                .timer_due_within(HANDOFF_TIMER_HORIZON)
     }
 
     /// Whether this worker's LIFO slot or queue holds a task.
