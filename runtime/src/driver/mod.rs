@@ -9,9 +9,9 @@
 //! only it locks `core`. A worker with nothing to run tries the flag as it parks: the
 //! winner blocks in `Poller::wait` with the next timer deadline as its timeout (none
 //! without timers); the losers park on their own parkers. The holder releases the driver
-//! before it runs any task, so no task ever keeps the driver from polling (the worker also
-//! wakes another sleeper when it leaves with more than one task or with a timer due soon,
-//! and that one takes the driver over when it parks again).
+//! before it runs any task, so no task ever keeps the driver from polling. Who parks
+//! where, and who takes the driver over when its holder leaves it, is the schedulers'
+//! policy (`scheduler/multi_thread/park.rs`, rules PARK-1 to PARK-6).
 //!
 //! Driver rule D2: before it decides to block, the holder publishes who it is in `owner`
 //! (a `SeqCst` store, then a `SeqCst` fence) and only then re-checks for work through the

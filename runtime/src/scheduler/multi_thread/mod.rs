@@ -6,6 +6,7 @@
 //! [`idle`]; `docs/architecture.md` writes them up.
 
 mod idle;
+mod park;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
@@ -46,31 +47,6 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
         self.services.is_closed()
-    }
-
-    fn notify_parked(&self, fence_first: bool) {
-        // Prefer a worker parked on its own parker: the one in the driver keeps polling.
-        if let Some(index) = self
-            .idle
-            .worker_to_notify(fence_first, self.services.driver.holder())
-        {
-            self.remotes[index].unparker.unpark();
-            // Driver rule D2: the pop above (under the sleepers' lock, after the work was
-            // made visible) comes before this read of the driver's owner.
-            self.services.driver.unpark(index);
-        }
-    }
-
-    /// Wakes worker `index` wherever it sleeps (its parker, or the driver), without
-    /// touching the idle counts.
-    fn unpark_worker(&self, index: usize) {
-        self.remotes[index].unparker.unpark();
-        self.services.driver.unpark(index);
-    }
-
-    /// Whether any queue a parked worker could take from holds work.
-    fn has_pending_work(&self) -> bool {
-        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
     /// Queues a task from outside this runtime's workers.
