@@ -68,7 +68,7 @@ where
     R: Send + 'static,
 {
     let header = Header::new(TaskId::next(), None, scheduler.clone());
-    // SAFETY: ownership rules 1 and 4 of `task/mod.rs`: the future borrows the header,
+    // SAFETY: rules TASK-1 and TASK-4 (`task/mod.rs`): the future borrows the header,
     // which async-task keeps alive until after the future is dropped; `F` and `R` are
     // `Send + 'static`, so the task may run and be dropped on any thread; the schedule
     // function is a plain `fn`. The task is not listed in the registry (its `key` stays

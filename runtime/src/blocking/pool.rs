@@ -1,12 +1,16 @@
 //! The blocking pool's threads and queue.
 //!
 //! Counting rules (all under `state`'s lock):
-//! - `threads` counts pool threads that have been started and not yet exited;
-//! - `idle` counts threads waiting for work that nobody has claimed yet: a spawner that
-//!   hands work to an idle thread decrements `idle` and increments `notified`, and the
-//!   thread that wakes and finds `notified > 0` takes that token (whichever thread it is);
-//!   a thread that times out with no token left leaves, decrementing `idle` itself;
-//! - after `shutdown` nothing is queued again, and the last thread to exit signals `exited`.
+//! - BLOCK-1: `threads` counts pool threads that have been started and not yet exited;
+//! - BLOCK-2: `idle` counts threads waiting for work that nobody has claimed yet: a
+//!   spawner that hands work to an idle thread decrements `idle` and increments
+//!   `notified`, and the thread that wakes and finds `notified > 0` takes that token
+//!   (whichever thread it is); a thread that times out with no token left leaves,
+//!   decrementing `idle` itself;
+//! - BLOCK-3: after `shutdown` nothing is queued again, and the last thread to exit
+//!   signals `exited`;
+//! - BLOCK-4: a shutdown run from one of the pool's own threads (a runtime dropped inside
+//!   `spawn_blocking`) does not wait for that thread (`CURRENT_POOL`).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

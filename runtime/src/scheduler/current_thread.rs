@@ -9,11 +9,11 @@
 //! takes the core over when it is released.
 //!
 //! The driving thread parks in the I/O driver (waiting for I/O, the next timer, or a wake);
-//! wakes from other threads unpark it with `Poller::notify()` when it is in there (driver
-//! rule D2, with owner id [`DRIVER_OWNER`]). While busy it polls the driver without
+//! wakes from other threads unpark it with `Poller::notify()` when it is in there (rule
+//! DRV-2, with owner id [`DRIVER_OWNER`]). While busy it polls the driver without
 //! blocking after every `event_interval` tasks.
 //!
-//! Rule CT1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
+//! Rule CT-1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
 //! while that `block_on` drives the core, and only this thread reads it.
 
 use std::cell::{Cell, RefCell};
@@ -249,7 +249,7 @@ impl Shared {
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
                 self.counters.parks.bump();
                 crate::trace::event!(target: "magpie::scheduler", worker = 0, "park");
-                // Driver rule D2: the re-check runs after we are published as the owner;
+                // Rule DRV-2: the re-check runs after we are published as the owner;
                 // a wake from anywhere (a task, the main future) then reaches us either
                 // through the re-check or through `Poller::notify()`. Tasks the driver wakes
                 // land on the core's local queue (the core is not borrowed while parked).
@@ -319,7 +319,7 @@ impl Wake for MainWaker {
         self.wake_by_ref()
     }
     fn wake_by_ref(self: &StdArc<Self>) {
-        // SeqCst: the store pairs with the driving thread's publish-then-re-check (rule D2).
+        // SeqCst: the store pairs with the driving thread's publish-then-re-check (rule DRV-2).
         self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
         self.unparker.unpark();
         self.driver.unpark(DRIVER_OWNER);
@@ -334,14 +334,14 @@ pub(crate) fn schedule(task: Runnable, _is_yield: bool) {
     let target: *const Shared = Arc::as_ptr(shared);
     let driving = DRIVING.with(|d| d.get());
     if !driving.is_null() {
-        // SAFETY: rule CT1: non-null means this thread's live `Driving`.
+        // SAFETY: rule CT-1: non-null means this thread's live `Driving`.
         let driving = unsafe { &*driving };
         if ptr::eq(driving.shared, target) {
-            // SAFETY: rule CT1 again: the driving `block_on` holds an `Arc<Shared>` for as
+            // SAFETY: rule CT-1 again: the driving `block_on` holds an `Arc<Shared>` for as
             // long as `DRIVING` is set, so `target` is live.
             let shared = unsafe { &*target };
             if shared.is_closed() {
-                crate::task::drop_closed(task); // task ownership rule 3
+                crate::task::drop_closed(task); // rule TASK-3
                 return;
             }
             // Yields and wakes alike go to the back: one thread runs everything in order.

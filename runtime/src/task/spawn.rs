@@ -104,7 +104,7 @@ where
         { task.id = header.id.as_u64(), task.name = header.name.as_deref().unwrap_or("") },
         "spawn"
     );
-    // SAFETY: ownership rules 1 and 4 of `task/mod.rs`: the future borrows the header, which
+    // SAFETY: rules TASK-1 and TASK-4 (`task/mod.rs`): the future borrows the header, which
     // async-task keeps alive until after the future is dropped; `F` is `Send + 'static`, so
     // the task may run and be dropped on any thread; the schedule function is `Send + Sync`.
     let (runnable, task) = unsafe {
@@ -117,7 +117,7 @@ where
     if scheduler.owned().insert(&runnable) {
         Scheduler::schedule_spawned(runnable);
     } else {
-        // The runtime is shut down: ownership rule 3.
+        // The runtime is shut down: rule TASK-3.
         drop(runnable);
     }
     JoinHandle::new(task)

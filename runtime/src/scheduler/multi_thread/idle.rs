@@ -79,7 +79,7 @@ impl Idle {
 
     /// The worker to unpark for newly queued work, if one should be woken.
     ///
-    /// `fence`: whether to issue the `SeqCst` fence that pairs with the parking re-check.
+    /// `fence_first`: whether to issue the `SeqCst` fence that pairs with the parking re-check.
     /// Pushes from outside the workers must (that is where a lost wake-up would hang); a
     /// worker pushing on its own queue may skip it, because it will drain that queue itself
     /// and a missed notify then costs parallelism, never progress.

@@ -2,8 +2,9 @@
 //!
 //! Each worker owns a FIFO queue (crossbeam-deque `Worker`) and a LIFO slot for the task it
 //! most recently woke or spawned; a global injector takes spawns and wakes from outside.
-//! The run order, the search for work and the parking protocol are in [`worker`] and
-//! [`idle`]; `docs/architecture.md` writes them up.
+//! The run order and the search for work are in [`worker`], the sleeper bookkeeping in
+//! [`idle`] (IDLE rules), the parking and driver hand-off policy in [`park`] (PARK rules);
+//! `docs/architecture.md` indexes the rules and argues that no wake-up is lost.
 
 mod idle;
 mod park;
@@ -51,7 +52,7 @@ impl Shared {
 
     /// Queues a task from outside this runtime's workers.
     fn schedule_remote(&self, task: Runnable) {
-        // SHUT-7; the fence in `push_remote` also pairs with the parking re-check (IDLE).
+        // SHUT-7; the fence in `push_remote` is also IDLE-3's, pairing with IDLE-5's re-check.
         let queued = self.services.push_remote(
             task,
             |task| self.injector.push(task),

@@ -150,7 +150,7 @@ impl Worker {
     /// its own parker, so it parks again, this time in the driver. Otherwise, if the task
     /// we run blocks our thread, timers and I/O would wait for it (the other sleepers went
     /// to their parkers while we held the driver). The nudge changes no count: the woken
-    /// worker finds itself still listed as a sleeper and re-parks (rule D1 lets it in now
+    /// worker finds itself still listed as a sleeper and re-parks (rule DRV-1 lets it in now
     /// that we left).
     fn hand_off_driver(&self) {
         if !self

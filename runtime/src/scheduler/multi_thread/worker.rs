@@ -32,13 +32,13 @@ pub(crate) const MAX_LIFO_POLLS: u8 = 3;
 
 thread_local_const! {
     /// The worker running on this thread, if any (null otherwise). Set for the whole run
-    /// loop by `Worker::run` and cleared before the worker is dropped (worker rule 1).
+    /// loop by `Worker::run` and cleared before the worker is dropped (rule WORKER-1).
     static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
 }
 
 /// A worker's own state. Lives on its thread's stack for the whole run loop.
 ///
-/// Worker rule 1: `CURRENT` points at it exactly while `run` executes, and only this thread
+/// Rule WORKER-1: `CURRENT` points at it exactly while `run` executes, and only this thread
 /// reads `CURRENT`, so a non-null `CURRENT` is always a live `&Worker`. Everything in it
 /// that changes is a `Cell` (or crossbeam's `&self` queue), because tasks polled by this
 /// worker reach it again through `CURRENT` to schedule locally.
@@ -69,7 +69,7 @@ pub(crate) fn try_schedule_local(
     if current.is_null() {
         return Err(task);
     }
-    // SAFETY: worker rule 1: non-null means a live worker on this very thread.
+    // SAFETY: rule WORKER-1: non-null means a live worker on this very thread.
     let worker = unsafe { &*current };
     if !ptr::eq(Arc::as_ptr(&worker.shared), target) {
         return Err(task);
@@ -81,7 +81,7 @@ pub(crate) fn try_schedule_local(
 /// Whether the calling thread is one of `shared`'s workers.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     let current = CURRENT.with(|c| c.get());
-    // SAFETY: worker rule 1: non-null means a live worker on this very thread.
+    // SAFETY: rule WORKER-1: non-null means a live worker on this very thread.
     !current.is_null() && ptr::eq(Arc::as_ptr(unsafe { &(*current).shared }), shared)
 }
 
@@ -253,7 +253,7 @@ impl Worker {
 
     fn schedule_local(&self, task: Runnable, is_yield: bool) {
         if self.shared.is_closed() {
-            crate::task::drop_closed(task); // ownership rule 3
+            crate::task::drop_closed(task); // rule TASK-3
             return;
         }
         let stealable = if is_yield {
