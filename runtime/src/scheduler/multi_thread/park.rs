@@ -81,7 +81,7 @@ impl Shared {
 }
 
 impl Worker {
-    /// Parks this worker until it is woken (PARK-1 to PARK-4).
+    /// Parks this worker until it is woken (PARK-1 to PARK-5).
     pub(super) fn park(&self) {
         let shared = &*self.shared;
         let none_searching = shared
@@ -89,7 +89,7 @@ impl Worker {
             .transition_worker_to_parked(self.index, self.is_searching.get());
         self.is_searching.set(false);
         if none_searching && shared.has_pending_work() {
-            // Work arrived while we searched (its pusher saw us searching), or a searcher
+            // PARK-1 (IDLE-5): work arrived while we searched (its pusher saw us searching), or a searcher
             // found work and left searching before it could see us parked: wake someone
             // (possibly ourselves: we are already listed as a sleeper).
             shared.notify_parked(false);
@@ -146,12 +146,12 @@ impl Worker {
         }
     }
 
-    /// We were the driver's holder and are leaving it to run tasks: nudge a worker parked on
-    /// its own parker, so it parks again, this time in the driver. Otherwise, if the task
-    /// we run blocks our thread, timers and I/O would wait for it (the other sleepers went
-    /// to their parkers while we held the driver). The nudge changes no count: the woken
-    /// worker finds itself still listed as a sleeper and re-parks (rule DRV-1 lets it in now
-    /// that we left).
+    /// PARK-4: we were the driver's holder and are leaving it to run tasks: nudge a worker
+    /// parked on its own parker, so it parks again, this time in the driver. Otherwise, if
+    /// the task we run blocks our thread, timers and I/O would wait for it (the other
+    /// sleepers went to their parkers while we held the driver). The nudge changes no
+    /// count: the woken worker finds itself still listed as a sleeper and re-parks (DRV-1
+    /// lets it in now that we left).
     fn hand_off_driver(&self) {
         if !self
             .shared
@@ -166,17 +166,9 @@ impl Worker {
         }
     }
 
-    /// Leaving the driver with tasks of our own: whether to wake another worker, which
-    /// takes the driver over when it parks (PARK-3).
-    ///
-    /// Yes when we hold more than one task (the wake spreads them, as a push would), or
-    /// when a timer is due within [`HANDOFF_TIMER_HORIZON`] (so a task of ours that blocks
-    /// its thread does not hold those timers up). With a single task and no near timer we
-    /// keep going alone, as tokio does: the common I/O case (one connection's task woken
-    /// per event) then costs no futex wake and no context switch for a worker that would
-    /// find nothing to do; measured on the RESP server, about 1 µs of server CPU per
-    /// request (docs/benchmarks.md). I/O readiness and far timers then wait for this
-    /// worker's next driver poll (every `event_interval` ticks, or when it parks).
+    /// PARK-3: leaving the driver with tasks of our own, whether to wake another worker
+    /// (which takes the driver over when it parks): with more than one task held, or a
+    /// timer due within [`HANDOFF_TIMER_HORIZON`].
     fn should_hand_off_driver(&self) -> bool {
         let lifo = self.lifo.take();
         let held = usize::from(lifo.is_some()) + self.shared.remotes[self.index].stealer.len();
