@@ -5,33 +5,9 @@ use std::io;
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
-use crate::runtime::{Flavor, Runtime};
+use crate::config::{Callback, Config, Flavor};
+use crate::runtime::Runtime;
 use crate::scheduler::multi_thread::MAX_WORKERS;
-
-type Callback = StdArc<dyn Fn() + Send + Sync + 'static>;
-
-/// Settings a started runtime reads.
-#[derive(Clone)]
-pub(crate) struct Config {
-    pub(crate) worker_threads: usize,
-    pub(crate) thread_name: String,
-    pub(crate) thread_stack_size: Option<usize>,
-    pub(crate) on_thread_start: Option<Callback>,
-    pub(crate) on_thread_stop: Option<Callback>,
-    pub(crate) global_queue_interval: u32,
-    /// Whether workers tune the interval to their measured poll times (the default; an
-    /// explicit `global_queue_interval` fixes it).
-    pub(crate) adaptive_global_queue_interval: bool,
-    pub(crate) event_interval: u32,
-    pub(crate) max_blocking_threads: usize,
-    pub(crate) thread_keep_alive: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    MultiThread,
-    CurrentThread,
-}
 
 /// Builds a [`Runtime`] with custom settings.
 ///
@@ -46,7 +22,7 @@ enum Kind {
 /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
 /// ```
 pub struct Builder {
-    kind: Kind,
+    kind: Flavor,
     worker_threads: Option<usize>,
     thread_name: String,
     thread_stack_size: Option<usize>,
@@ -62,7 +38,7 @@ pub struct Builder {
 const MIN_STACK: usize = 64 * 1024;
 
 impl Builder {
-    fn new(kind: Kind) -> Builder {
+    fn new(kind: Flavor) -> Builder {
         Builder {
             kind,
             worker_threads: None,
@@ -86,7 +62,7 @@ impl Builder {
     /// assert_eq!(rt.handle().metrics().workers.len(), 2);
     /// ```
     pub fn new_multi_thread() -> Builder {
-        Builder::new(Kind::MultiThread)
+        Builder::new(Flavor::MultiThread)
     }
 
     /// A runtime that runs every task on the thread that calls `block_on`.
@@ -102,7 +78,7 @@ impl Builder {
     /// assert_eq!(here, there);
     /// ```
     pub fn new_current_thread() -> Builder {
-        Builder::new(Kind::CurrentThread)
+        Builder::new(Flavor::CurrentThread)
     }
 
     /// The number of worker threads (multi-thread only; default: one per CPU).
@@ -305,8 +281,8 @@ impl Builder {
     pub fn build(&mut self) -> io::Result<Runtime> {
         let invalid = |msg: String| Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
         let worker_threads = match self.kind {
-            Kind::CurrentThread => 1,
-            Kind::MultiThread => self.worker_threads.unwrap_or_else(num_cpus::get),
+            Flavor::CurrentThread => 1,
+            Flavor::MultiThread => self.worker_threads.unwrap_or_else(num_cpus::get),
         };
         if worker_threads == 0 {
             return invalid(
@@ -321,8 +297,8 @@ impl Builder {
             ));
         }
         let global_queue_interval = self.global_queue_interval.unwrap_or(match self.kind {
-            Kind::MultiThread => 61,
-            Kind::CurrentThread => 31,
+            Flavor::MultiThread => 61,
+            Flavor::CurrentThread => 31,
         });
         if global_queue_interval == 0 {
             return invalid("global_queue_interval must be at least 1 (got 0)".into());
@@ -352,11 +328,7 @@ impl Builder {
             max_blocking_threads: self.max_blocking_threads,
             thread_keep_alive: self.thread_keep_alive,
         };
-        let flavor = match self.kind {
-            Kind::MultiThread => Flavor::MultiThread,
-            Kind::CurrentThread => Flavor::CurrentThread,
-        };
-        Runtime::start(flavor, config)
+        Runtime::start(self.kind, config)
     }
 }
 

@@ -12,7 +12,8 @@
 //! - [`RuntimeMetrics`]: per-worker counters.
 //!
 //! The scheduling and parking protocols are written up in `docs/architecture.md`, and next
-//! to the code in `scheduler::multi_thread::{idle, worker}`.
+//! to the code in `scheduler::multi_thread::{idle, park, worker}`, `scheduler::services`
+//! (shutdown) and `driver` (parking in the driver); `docs/architecture.md` indexes them.
 //!
 //! # Examples
 //!
@@ -42,6 +43,8 @@
 
 mod blocking;
 mod builder;
+mod config;
+mod context;
 pub(crate) mod driver;
 pub mod io;
 pub(crate) mod loom;

@@ -1,6 +1,8 @@
-//! [`Runtime`], [`Handle`], and the thread-local "current runtime" context.
+//! [`Runtime`] and [`Handle`]: the facade over a started scheduler.
+//!
+//! The thread-local "current runtime" lives in `context.rs`, the settings in `config.rs`;
+//! nothing below this module imports it.
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -10,21 +12,18 @@ use std::time::Duration;
 
 use magpie_sync::coop;
 
-use crate::builder::{Builder, Config};
-use crate::loom::thread_local_const;
+use crate::builder::Builder;
+use crate::config::{Config, Flavor};
+use crate::context::{self, RuntimeEntered};
+use crate::loom::Arc;
 use crate::metrics::RuntimeMetrics;
 use crate::park::ThreadWaker;
 use crate::scheduler::{current_thread, multi_thread, Scheduler};
-use crate::task::{spawn_with, JoinHandle};
-
-pub(crate) enum Flavor {
-    MultiThread,
-    CurrentThread,
-}
+use crate::task::{self, spawn_with, JoinHandle};
 
 enum Inner {
     MultiThread(multi_thread::Runtime),
-    CurrentThread,
+    CurrentThread(Arc<current_thread::Shared>),
 }
 
 /// A magpie runtime: a scheduler and its worker threads.
@@ -80,13 +79,14 @@ impl Runtime {
                     is_shut_down: false,
                 })
             }
-            Flavor::CurrentThread => Ok(Runtime {
-                handle: Handle::from_scheduler(Scheduler::CurrentThread(
-                    current_thread::Shared::new(config)?,
-                )),
-                inner: Inner::CurrentThread,
-                is_shut_down: false,
-            }),
+            Flavor::CurrentThread => {
+                let shared = current_thread::Shared::new(config)?;
+                Ok(Runtime {
+                    handle: Handle::from_scheduler(Scheduler::CurrentThread(shared.clone())),
+                    inner: Inner::CurrentThread(shared),
+                    is_shut_down: false,
+                })
+            }
         }
     }
 
@@ -169,13 +169,10 @@ impl Runtime {
             return;
         }
         // Futures dropped here may spawn or look up the current runtime in their `Drop`.
-        let _entered = RuntimeEntered::enter(self.handle.clone());
+        let _entered = RuntimeEntered::enter(self.handle.scheduler.clone());
         match &self.inner {
             Inner::MultiThread(rt) => rt.shutdown(timeout),
-            Inner::CurrentThread => match &self.handle.scheduler {
-                Scheduler::CurrentThread(shared) => shared.shutdown(timeout),
-                Scheduler::MultiThread(_) => unreachable!(),
-            },
+            Inner::CurrentThread(shared) => shared.shutdown(timeout),
         }
     }
 }
@@ -233,10 +230,6 @@ impl Handle {
         Handle { scheduler }
     }
 
-    pub(crate) fn scheduler(&self) -> &Scheduler {
-        &self.scheduler
-    }
-
     /// The runtime running the current task, worker thread or `block_on`.
     ///
     /// # Panics
@@ -276,8 +269,8 @@ impl Handle {
     /// rt.block_on(async { assert!(magpie_runtime::Handle::try_current().is_ok()) });
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        CONTEXT
-            .with(|c| c.handle.borrow().clone())
+        context::current_scheduler()
+            .map(Handle::from_scheduler)
             .ok_or(TryCurrentError(()))
     }
 
@@ -312,7 +305,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard {
         EnterGuard {
-            _entered: RuntimeEntered::enter(self.clone()),
+            _entered: RuntimeEntered::enter(self.scheduler.clone()),
         }
     }
 
@@ -332,7 +325,7 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _entered = RuntimeEntered::enter_blocking(self.clone());
+        let _entered = RuntimeEntered::enter_blocking(self.scheduler.clone());
         match &self.scheduler {
             Scheduler::CurrentThread(shared) => shared.block_on(future),
             Scheduler::MultiThread(_) => park_on(future),
@@ -418,6 +411,30 @@ impl fmt::Debug for Handle {
     }
 }
 
+/// `task::Builder::spawn_on` lives here rather than in `task/spawn.rs`: it names a
+/// [`Handle`], and the task room does not import the facade.
+impl task::Builder<'_> {
+    /// Spawns the task on the runtime behind `handle`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// // No runtime is entered on this thread: name the one to spawn on.
+    /// let h = magpie_runtime::task::Builder::new()
+    ///     .name("outside")
+    ///     .spawn_on(async { 1 }, rt.handle());
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_with(handle.scheduler.clone(), self.name.map(Box::from), future)
+    }
+}
+
 /// Returned by [`Handle::enter`]; leaves the runtime when dropped.
 ///
 /// # Examples
@@ -465,76 +482,7 @@ fn park_on<F: Future>(future: F) -> F::Output {
 /// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    if CONTEXT.with(|c| c.blocking.get()) {
-        blocking_panic();
-    }
+    context::assert_may_block();
     let rt = Runtime::new().unwrap_or_else(|e| panic!("could not start a magpie runtime: {e}"));
     rt.block_on(future)
-}
-
-#[track_caller]
-fn blocking_panic() -> ! {
-    panic!(
-        "block_on called from inside a magpie runtime (a task, a worker thread or another \
-         block_on): it would stop this thread from running tasks. Use `.await` instead, or \
-         spawn the work and await its JoinHandle"
-    )
-}
-
-struct ContextState {
-    /// The runtime entered on this thread, if any.
-    handle: RefCell<Option<Handle>>,
-    /// Whether blocking the thread on a future is forbidden here (worker or block_on).
-    blocking: Cell<bool>,
-}
-
-thread_local_const! {
-    static CONTEXT: ContextState = ContextState {
-            handle: RefCell::new(None),
-            blocking: Cell::new(false),
-        };
-}
-
-/// Sets this thread's current runtime until dropped (restoring the previous one).
-pub(crate) struct RuntimeEntered {
-    previous: Option<Handle>,
-    previous_blocking: bool,
-}
-
-impl RuntimeEntered {
-    /// Enters without forbidding `block_on` (`Handle::enter`, shutdown).
-    pub(crate) fn enter(handle: Handle) -> RuntimeEntered {
-        CONTEXT.with(|c| RuntimeEntered {
-            previous: c.handle.replace(Some(handle)),
-            previous_blocking: c.blocking.get(),
-        })
-    }
-
-    /// Enters a worker or `block_on`: a nested `block_on` panics.
-    #[track_caller]
-    pub(crate) fn enter_blocking(handle: Handle) -> RuntimeEntered {
-        if CONTEXT.with(|c| c.blocking.get()) {
-            blocking_panic();
-        }
-        let entered = RuntimeEntered::enter(handle);
-        CONTEXT.with(|c| c.blocking.set(true));
-        entered
-    }
-}
-
-impl Drop for RuntimeEntered {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        let blocking = self.previous_blocking;
-        CONTEXT.with(|c| {
-            let _ = c.handle.replace(previous);
-            c.blocking.set(blocking);
-        });
-    }
-}
-
-impl fmt::Debug for RuntimeEntered {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RuntimeEntered").finish_non_exhaustive()
-    }
 }

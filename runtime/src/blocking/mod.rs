@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 
 pub(crate) use pool::Pool;
 
-use crate::runtime::Handle;
+use crate::context;
 use crate::scheduler::Scheduler;
 use crate::task::{Header, JoinHandle, Runnable, TaskFuture, TaskId};
 
@@ -32,7 +32,8 @@ use crate::task::{Header, JoinHandle, Runnable, TaskFuture, TaskId};
 ///
 /// # Panics
 ///
-/// Outside a magpie runtime (use [`Handle::spawn_blocking`] with a kept handle instead).
+/// Outside a magpie runtime (use [`Handle::spawn_blocking`](crate::Handle::spawn_blocking)
+/// with a kept handle instead).
 ///
 /// # Examples
 ///
@@ -51,9 +52,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match Handle::try_current() {
-        Ok(handle) => spawn_blocking_on(handle.scheduler(), f),
-        Err(_) => panic!(
+    match context::current_scheduler() {
+        Some(scheduler) => spawn_blocking_on(&scheduler, f),
+        None => panic!(
             "magpie::spawn_blocking called outside a magpie runtime: call it from inside a \
              task or Runtime::block_on, or keep a Handle and call Handle::spawn_blocking"
         ),
@@ -67,7 +68,7 @@ where
     R: Send + 'static,
 {
     let header = Header::new(TaskId::next(), None, scheduler.clone());
-    // SAFETY: ownership rules 1 and 4 of `task/mod.rs`: the future borrows the header,
+    // SAFETY: rules TASK-1 and TASK-4 (`task/mod.rs`): the future borrows the header,
     // which async-task keeps alive until after the future is dropped; `F` and `R` are
     // `Send + 'static`, so the task may run and be dropped on any thread; the schedule
     // function is a plain `fn`. The task is not listed in the registry (its `key` stays

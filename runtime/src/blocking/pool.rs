@@ -1,20 +1,24 @@
 //! The blocking pool's threads and queue.
 //!
 //! Counting rules (all under `state`'s lock):
-//! - `threads` counts pool threads that have been started and not yet exited;
-//! - `idle` counts threads waiting for work that nobody has claimed yet: a spawner that
-//!   hands work to an idle thread decrements `idle` and increments `notified`, and the
-//!   thread that wakes and finds `notified > 0` takes that token (whichever thread it is);
-//!   a thread that times out with no token left leaves, decrementing `idle` itself;
-//! - after `shutdown` nothing is queued again, and the last thread to exit signals `exited`.
+//! - BLOCK-1: `threads` counts pool threads that have been started and not yet exited;
+//! - BLOCK-2: `idle` counts threads waiting for work that nobody has claimed yet: a
+//!   spawner that hands work to an idle thread decrements `idle` and increments
+//!   `notified`, and the thread that wakes and finds `notified > 0` takes that token
+//!   (whichever thread it is); a thread that times out with no token left leaves,
+//!   decrementing `idle` itself;
+//! - BLOCK-3: after `shutdown` nothing is queued again, and the last thread to exit
+//!   signals `exited`;
+//! - BLOCK-4: a shutdown run from one of the pool's own threads (a runtime dropped inside
+//!   `spawn_blocking`) does not wait for that thread (`CURRENT_POOL`).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use std::cell::Cell;
 
+use crate::context::RuntimeEntered;
 use crate::loom::{thread, thread_local_const, Arc, Condvar, Mutex, MutexGuard};
-use crate::runtime::{Handle, RuntimeEntered};
 use crate::scheduler::Scheduler;
 use crate::task::Runnable;
 
@@ -90,13 +94,13 @@ impl Pool {
         }
         state.threads += 1;
         drop(state);
-        let handle = Handle::from_scheduler(scheduler.clone());
+        let scheduler = scheduler.clone();
         let worker = inner.clone();
         let mut builder = thread::Builder::new().name(inner.thread_name.clone());
         if let Some(size) = inner.stack_size {
             builder = builder.stack_size(size);
         }
-        if builder.spawn(move || worker.run(handle)).is_err() {
+        if builder.spawn(move || worker.run(scheduler)).is_err() {
             let mut state = inner.state.lock().unwrap();
             state.threads -= 1;
             // With no thread at all, nothing would ever run the queue: cancel it.
@@ -145,9 +149,9 @@ impl Pool {
 }
 
 impl Inner {
-    fn run(&self, handle: Handle) {
+    fn run(&self, scheduler: Scheduler) {
         CURRENT_POOL.with(|p| p.set(self));
-        let _entered = RuntimeEntered::enter(handle);
+        let _entered = RuntimeEntered::enter(scheduler);
         let mut state = self.state.lock().unwrap();
         'main: loop {
             while let Some(task) = state.queue.pop_front() {

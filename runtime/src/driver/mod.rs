@@ -1,19 +1,21 @@
 //! The I/O and timer driver: one per runtime.
 //!
-//! The driver owns the OS poller (`polling::Poller`, sources edge-triggered), the slab of registered
-//! [`Source`]s and the timer [`Wheel`]. It has no thread of its own: workers *park in it*.
+//! The driver owns the OS poller ([`Poller`]: epoll used directly on Linux, the `polling`
+//! crate elsewhere, a stand-in under loom and miri; sources edge-triggered), the slab of
+//! registered [`Source`]s and the timer [`Wheel`]. It has no thread of its own: workers
+//! *park in it*.
 //!
 //! # The hand-off protocol
 //!
-//! Driver rule D1: only the thread that set the `polling` flag (a try-lock) polls, and
+//! Rule DRV-1: only the thread that set the `polling` flag (a try-lock) polls, and
 //! only it locks `core`. A worker with nothing to run tries the flag as it parks: the
 //! winner blocks in `Poller::wait` with the next timer deadline as its timeout (none
 //! without timers); the losers park on their own parkers. The holder releases the driver
-//! before it runs any task, so no task ever keeps the driver from polling (the worker also
-//! wakes another sleeper when it leaves with more than one task or with a timer due soon,
-//! and that one takes the driver over when it parks again).
+//! before it runs any task, so no task ever keeps the driver from polling. Who parks
+//! where, and who takes the driver over when its holder leaves it, is the schedulers'
+//! policy (`scheduler/multi_thread/park.rs`, rules PARK-1 to PARK-6).
 //!
-//! Driver rule D2: before it decides to block, the holder publishes who it is in `owner`
+//! Rule DRV-2: before it decides to block, the holder publishes who it is in `owner`
 //! (a `SeqCst` store, then a `SeqCst` fence) and only then re-checks for work through the
 //! caller's `may_block` (for a worker: is it still listed as a sleeper; for the
 //! current-thread scheduler: is its main future woken or its injector non-empty).
@@ -25,7 +27,7 @@
 //! soon as `wait` returns; a separate `holder` hint names the thread holding the driver
 //! until it releases it, so notifiers can prefer waking someone else.
 //!
-//! Driver rule D3: a timer inserted with a deadline earlier than the one the holder is
+//! Rule DRV-3: a timer inserted with a deadline earlier than the one the holder is
 //! sleeping until notifies the poller. Both sides read and write `sleeping_until` under the
 //! timers' lock, and the holder records it before it waits.
 //!
@@ -61,13 +63,13 @@ const MAX_WAIT: Duration = Duration::from_secs(3600);
 /// The driver of one runtime.
 pub(crate) struct Driver {
     poller: Poller,
-    /// Rule D1: whoever sets this (false to true) polls, and only it locks `core`. A flag
+    /// Rule DRV-1: whoever sets this (false to true) polls, and only it locks `core`. A flag
     /// rather than `Mutex::try_lock`, which loom models as a blocking point.
     polling: AtomicBool,
     core: Mutex<Core>,
     sources: Mutex<Slab<Arc<Source>>>,
     timers: Mutex<Timers>,
-    /// Rule D2: the id of the thread inside `Poller::wait`, or [`NO_OWNER`].
+    /// Rule DRV-2: the id of the thread inside `Poller::wait`, or [`NO_OWNER`].
     owner: AtomicUsize,
     /// Who holds the driver (set by `try_park` until release), or [`NO_OWNER`]: a hint
     /// for choosing whom to wake, never for correctness.
@@ -85,7 +87,7 @@ struct Core {
 
 struct Timers {
     wheel: Wheel,
-    /// Rule D3: the tick the holder sleeps until (`u64::MAX`: no timer), while it waits.
+    /// Rule DRV-3: the tick the holder sleeps until (`u64::MAX`: no timer), while it waits.
     sleeping_until: Option<u64>,
 }
 
@@ -95,9 +97,9 @@ struct Timers {
 ///
 /// Outside a magpie runtime.
 pub(crate) fn current() -> io::Result<Arc<Driver>> {
-    match crate::runtime::Handle::try_current() {
-        Ok(handle) => Ok(handle.scheduler().driver().clone()),
-        Err(_) => Err(io::Error::other(
+    match crate::context::current_scheduler() {
+        Some(scheduler) => Ok(scheduler.driver().clone()),
+        None => Err(io::Error::other(
             "no magpie runtime on this thread: create I/O objects inside a task or \
              Runtime::block_on (or after Handle::enter)",
         )),
@@ -130,10 +132,10 @@ impl Driver {
         self.shut_down.load(SeqCst)
     }
 
-    /// Parks the calling thread in the driver if nobody else is in it (rule D1).
+    /// Parks the calling thread in the driver if nobody else is in it (rule DRV-1).
     ///
     /// `owner` identifies the caller for [`unpark`](Self::unpark); `may_block` is the
-    /// caller's re-check for work, run after `owner` is published (rule D2): when it says
+    /// caller's re-check for work, run after `owner` is published (rule DRV-2): when it says
     /// no, the driver is polled without blocking. Returns `None` if another thread holds
     /// the driver, otherwise the number of tasks woken.
     pub(crate) fn try_park(&self, owner: usize, may_block: impl FnOnce() -> bool) -> Option<usize> {
@@ -178,7 +180,7 @@ impl Driver {
         self.dispatch(core)
     }
 
-    /// Takes the driver (rule D1), or `None` if another thread has it.
+    /// Takes the driver (rule DRV-1), or `None` if another thread has it.
     fn try_lock(&self) -> Option<crate::loom::MutexGuard<'_, Core>> {
         if self.polling.load(SeqCst)
             || self
@@ -192,7 +194,7 @@ impl Driver {
         Some(self.core.lock().unwrap())
     }
 
-    /// Wakes `owner` if it is blocked in the driver (rule D2: call it after the work that
+    /// Wakes `owner` if it is blocked in the driver (rule DRV-2: call it after the work that
     /// `owner` should see is visible).
     pub(crate) fn unpark(&self, owner: usize) {
         fence(SeqCst);
@@ -223,7 +225,7 @@ impl Driver {
         self.poller.notify();
     }
 
-    /// The wait timeout up to the next timer, recording it (rule D3).
+    /// The wait timeout up to the next timer, recording it (rule DRV-3).
     fn sleep_timeout(&self) -> Option<Duration> {
         let mut timers = self.timers.lock().unwrap();
         match timers.wheel.next_expiration() {
@@ -270,7 +272,7 @@ impl Driver {
         drop(guard);
         let n = wake.len();
         wake.drain(..).for_each(Waker::wake);
-        // Only the holder locks `core` (rule D1): hand the buffer back for reuse.
+        // Only the holder locks `core` (rule DRV-1): hand the buffer back for reuse.
         self.core.lock().unwrap().wake = wake;
         self.holder.store(NO_OWNER, SeqCst);
         self.polling.store(false, SeqCst);
@@ -316,7 +318,7 @@ impl Driver {
                 _ => None,
             }
         };
-        // Rule S1: the owner closes the descriptor only after this returns.
+        // Rule SRC-1: the owner closes the descriptor only after this returns.
         let _ = self.poller.delete(source.fd());
         let mut wake = Vec::new();
         source.close(&mut wake);
@@ -377,7 +379,7 @@ impl Driver {
     }
 
     /// Shuts the driver down: every source is closed and its waiters woken with an error
-    /// (rule S2), every timer fires, and whoever is in the driver returns.
+    /// (rule SRC-2), every timer fires, and whoever is in the driver returns.
     pub(crate) fn shutdown(&self) {
         if self.shut_down.swap(true, SeqCst) {
             return;
@@ -406,7 +408,7 @@ impl std::fmt::Debug for Driver {
 
 #[cfg(all(test, loom))]
 mod loom_tests {
-    //! The hand-off of rule D2: a worker blocked in the driver is always woken for work
+    //! The hand-off of rule DRV-2: a worker blocked in the driver is always woken for work
     //! made visible by another thread. The poller is the loom stand-in (`poller.rs`), whose
     //! untimed wait blocks until notified, so a lost wake-up shows as a loom deadlock.
 
@@ -422,7 +424,7 @@ mod loom_tests {
             let (d, w) = (driver.clone(), work.clone());
             let waker = thread::spawn(move || {
                 w.store(true, SeqCst); // the work becomes visible first...
-                d.unpark(0); // ...then the owner is read (rule D2)
+                d.unpark(0); // ...then the owner is read (rule DRV-2)
             });
             let mut parks = 0;
             while !work.load(SeqCst) {

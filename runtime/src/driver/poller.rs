@@ -29,7 +29,7 @@ pub(crate) struct Event {
 }
 
 /// Whether this poller reports [`Event::read_closed`]. A source may clear its read
-/// readiness after a short stream read only then (source rule S4): without it, a short
+/// readiness after a short stream read only then (rule SRC-4): without it, a short
 /// read that left only the end of the stream behind would wait for an edge that never
 /// comes.
 pub(crate) const REPORTS_READ_CLOSED: bool = cfg!(all(target_os = "linux", not(any(loom, miri))));
@@ -43,16 +43,15 @@ mod imp {
     //! (millisecond timeouts, rounded up: the timer wheel's resolution is 1 ms anyway), and
     //! the notifier is an eventfd registered edge-triggered, read only when it fired.
     //!
-    //! Notifier rule N1: `notify` writes the eventfd only when it sets `notified` (false to
+    //! Rule POLL-1: `notify` writes the eventfd only when it sets `notified` (false to
     //! true); `wait`, only after the eventfd was reported, first drains the eventfd and
     //! then clears `notified`. So `notified` is false whenever the eventfd is empty and no
     //! wait is returning, and a notification is either pending in the eventfd (the current
     //! or next wait returns at once) or it was skipped while a wait that reports the
-    //! eventfd was returning: the caller re-checks its state after every wait (driver rule
-    //! D2). The opposite order (clear, then drain) lost wake-ups for good: a notify between
-    //! the two wrote the eventfd, the drain swallowed it, and `notified` stayed true with
-    //! nothing pending, so every later notify was skipped and a worker parked in the
-    //! driver never woke (a hang in spawn_many_remote_idle).
+    //! eventfd was returning: the caller re-checks its state after every wait (rule
+    //! DRV-2). The opposite order (clear, then drain) can swallow a notification for good
+    //! (`regression_notify_after_racing_waits_still_wakes_the_next_wait` tells how it
+    //! was found).
 
     use super::*;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -67,7 +66,7 @@ mod imp {
     pub(crate) struct Poller {
         epoll: OwnedFd,
         notifier: OwnedFd,
-        /// Notifier rule N1.
+        /// Rule POLL-1.
         notified: AtomicBool,
     }
 
@@ -143,7 +142,7 @@ mod imp {
                 u64: key,
             };
             // SAFETY: `self.epoll` is an open epoll descriptor owned by `self`; `event` is a
-            // valid epoll_event for the duration of the call; `fd` is open (source rule S1
+            // valid epoll_event for the duration of the call; `fd` is open (rule SRC-1
             // in driver/source.rs for sources, ownership by `self` for the notifier).
             check(unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), op, fd, &mut event) }).map(drop)
         }
@@ -196,7 +195,7 @@ mod imp {
                 let key = e.u64;
                 key == NOTIFY_KEY
             }) {
-                // Notifier rule N1: drain, then clear the flag (never the other way round).
+                // Rule POLL-1: drain, then clear the flag (never the other way round).
                 let mut buf = [0u8; 8];
                 // SAFETY: reads into a local 8-byte buffer from the eventfd `self` owns.
                 // A failed read (EAGAIN: drained already) leaves nothing to do.
@@ -212,7 +211,7 @@ mod imp {
             Ok(())
         }
 
-        /// Makes the current wait, or the next one, return (notifier rule N1).
+        /// Makes the current wait, or the next one, return (rule POLL-1).
         pub(crate) fn notify(&self) {
             if self
                 .notified
@@ -281,7 +280,7 @@ mod imp {
         /// Registers `fd` under `key`, edge-triggered, interested in both directions for
         /// as long as it stays registered (see `source.rs`).
         pub(crate) fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
-            // SAFETY: source rule S1 (driver/source.rs): the registration is deleted before
+            // SAFETY: rule SRC-1 (driver/source.rs): the registration is deleted before
             // the descriptor is closed, which is what `Poller::add_with_mode` requires.
             unsafe {
                 self.inner
@@ -290,7 +289,7 @@ mod imp {
         }
 
         pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {
-            // SAFETY: source rule S1: deletion happens before the descriptor is closed.
+            // SAFETY: rule SRC-1: deletion happens before the descriptor is closed.
             let fd = unsafe { BorrowedFd::borrow_raw(fd) };
             self.inner.delete(fd)
         }
@@ -397,7 +396,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Instant;
 
-    /// Notifier rule N1: however notifications race with returning waits, a notification
+    /// Rule POLL-1: however notifications race with returning waits, a notification
     /// made after the waits are over still wakes the next wait. (A wait that cleared
     /// `notified` *before* draining the eventfd could swallow a racing write and leave the
     /// flag set with nothing pending: every later notify was then skipped, and a worker

@@ -9,11 +9,11 @@
 //! takes the core over when it is released.
 //!
 //! The driving thread parks in the I/O driver (waiting for I/O, the next timer, or a wake);
-//! wakes from other threads unpark it with `Poller::notify()` when it is in there (driver
-//! rule D2, with owner id [`DRIVER_OWNER`]). While busy it polls the driver without
+//! wakes from other threads unpark it with `Poller::notify()` when it is in there (rule
+//! DRV-2, with owner id [`DRIVER_OWNER`]). While busy it polls the driver without
 //! blocking after every `event_interval` tasks.
 //!
-//! Rule CT1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
+//! Rule CT-1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
 //! while that `block_on` drives the core, and only this thread reads it.
 
 use std::cell::{Cell, RefCell};
@@ -26,15 +26,13 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use magpie_sync::coop;
 
-use crate::blocking::Pool;
-use crate::builder::Config;
+use crate::config::Config;
 use crate::driver::Driver;
-use crate::loom::atomic::{fence, AtomicBool, Ordering};
 use crate::loom::{thread_local_const, Arc, Mutex, Parker, Unparker};
 use crate::metrics::{RuntimeMetrics, WorkerCounters};
 use crate::park::ThreadWaker;
-use crate::scheduler::Scheduler;
-use crate::task::{OwnedTasks, Runnable};
+use crate::scheduler::{Scheduler, Services, Stop};
+use crate::task::Runnable;
 
 /// What a driving thread owns.
 pub(crate) struct Core {
@@ -51,13 +49,10 @@ pub(crate) struct Shared {
     unparker: Unparker,
     /// Threads waiting in `block_on` for the core.
     core_waiters: Mutex<Vec<Waker>>,
-    pub(crate) owned: OwnedTasks,
-    closed: AtomicBool,
     counters: WorkerCounters,
-    /// I/O and timers; the driving thread parks in it.
-    pub(crate) driver: Arc<Driver>,
-    pub(crate) blocking: Pool,
-    pub(crate) config: Config,
+    /// Registry, closed flag, driver (the driving thread parks in it), blocking pool,
+    /// settings.
+    pub(crate) services: Services,
 }
 
 /// The driving thread's id in the driver's `owner` (there is only ever one).
@@ -77,13 +72,7 @@ impl Shared {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<Shared>> {
         let parker = Parker::new();
         let unparker = parker.unparker().clone();
-        let driver = Driver::new()?;
-        let blocking = Pool::new(
-            config.max_blocking_threads,
-            config.thread_keep_alive,
-            format!("{}-blocking", config.thread_name),
-            config.thread_stack_size,
-        );
+        let services = Services::new(config, 1)?;
         Ok(Arc::new(Shared {
             injector: Mutex::new(VecDeque::new()),
             core: Mutex::new(Some(Box::new(Core {
@@ -93,37 +82,31 @@ impl Shared {
             }))),
             unparker,
             core_waiters: Mutex::new(Vec::new()),
-            owned: OwnedTasks::new(1),
-            closed: AtomicBool::new(false),
             counters: WorkerCounters::default(),
-            driver,
-            blocking,
-            config,
+            services,
         }))
     }
 
     /// Wakes the driving thread wherever it parks (call after the work is visible).
     fn unpark(&self) {
         self.unparker.unpark();
-        self.driver.unpark(DRIVER_OWNER);
+        self.services.driver.unpark(DRIVER_OWNER);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.services.is_closed()
     }
 
     fn schedule_remote(&self, task: Runnable) {
-        if self.is_closed() {
-            crate::task::drop_closed(task); // task ownership rule 3
-            return;
+        // SHUT-7
+        let queued = self.services.push_remote(
+            task,
+            |task| self.injector.lock().unwrap().push_back(task),
+            || self.drain_injector(),
+        );
+        if queued {
+            self.unpark();
         }
-        self.injector.lock().unwrap().push_back(task);
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::Relaxed) {
-            self.drain_injector();
-            return;
-        }
-        self.unpark();
     }
 
     fn drain_injector(&self) {
@@ -141,7 +124,7 @@ impl Shared {
         RuntimeMetrics {
             workers: vec![self.counters.snapshot(depth)],
             injector_depth: self.injector.lock().unwrap().len(),
-            live_tasks: self.owned.len(),
+            live_tasks: self.services.owned.len(),
         }
     }
 
@@ -208,12 +191,12 @@ impl Shared {
         let main = StdArc::new(MainWaker {
             woken: std::sync::atomic::AtomicBool::new(true),
             unparker: self.unparker.clone(),
-            driver: self.driver.clone(),
+            driver: self.services.driver.clone(),
         });
         let main_waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&main_waker);
-        let event_interval = self.config.event_interval;
-        let gqi = self.config.global_queue_interval;
+        let event_interval = self.services.config.event_interval;
+        let gqi = self.services.config.global_queue_interval;
 
         loop {
             if main.woken.swap(false, std::sync::atomic::Ordering::AcqRel) {
@@ -262,15 +245,15 @@ impl Shared {
             }
             if ran == event_interval {
                 // Busy: look at I/O and timers without blocking.
-                self.driver.try_poll_now();
+                self.services.driver.try_poll_now();
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
                 self.counters.parks.bump();
                 crate::trace::event!(target: "magpie::scheduler", worker = 0, "park");
-                // Driver rule D2: the re-check runs after we are published as the owner;
+                // Rule DRV-2: the re-check runs after we are published as the owner;
                 // a wake from anywhere (a task, the main future) then reaches us either
                 // through the re-check or through `Poller::notify()`. Tasks the driver wakes
                 // land on the core's local queue (the core is not borrowed while parked).
-                let parked = self.driver.try_park(DRIVER_OWNER, || {
+                let parked = self.services.driver.try_park(DRIVER_OWNER, || {
                     !main.woken.load(std::sync::atomic::Ordering::SeqCst)
                         && self.injector.lock().unwrap().is_empty()
                         && !self.is_closed()
@@ -290,33 +273,38 @@ impl Shared {
         }
     }
 
-    /// Closes the scheduler and drops every task (on this thread).
+    /// Closes the scheduler and drops every task (on this thread): the steps of
+    /// `scheduler::services`.
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
-        self.closed.store(true, Ordering::SeqCst);
-        self.owned.close();
-        fence(Ordering::SeqCst);
+        self.services.shutdown(timeout, self);
+    }
+}
+
+impl Stop for Shared {
+    fn unpark_all(&self) {
         self.unparker.unpark();
-        self.driver.notify();
-        // If a thread is driving right now (Handle::block_on elsewhere), it sees `closed`
-        // on its next schedule; tasks it holds are dropped when it releases the core.
-        let core = self.take_core();
-        let drain = || {
-            let tasks = self
-                .core
-                .lock()
-                .unwrap()
-                .as_mut()
-                .map(|core| std::mem::take(&mut core.local));
-            // Dropped outside the lock: a future's drop may wake other tasks.
-            drop(tasks);
-            self.drain_injector();
-        };
-        if let Some(core) = core {
+    }
+
+    fn stop_threads(&self, _deadline: Option<std::time::Instant>) {
+        // There are no threads of our own to wait for. If a thread is driving right now
+        // (Handle::block_on elsewhere), it sees `closed` on its next schedule; tasks it
+        // holds are dropped when it releases the core. Taking the core and putting it back
+        // wakes the threads waiting for it in `block_on`.
+        if let Some(core) = self.take_core() {
             self.release_core(core);
         }
-        crate::scheduler::drop_remaining_tasks(&self.owned, drain);
-        self.driver.shutdown();
-        self.blocking.shutdown(timeout);
+    }
+
+    fn drain_queues(&self) {
+        let tasks = self
+            .core
+            .lock()
+            .unwrap()
+            .as_mut()
+            .map(|core| std::mem::take(&mut core.local));
+        // Dropped outside the lock: a future's drop may wake other tasks.
+        drop(tasks);
+        self.drain_injector();
     }
 }
 
@@ -331,7 +319,7 @@ impl Wake for MainWaker {
         self.wake_by_ref()
     }
     fn wake_by_ref(self: &StdArc<Self>) {
-        // SeqCst: the store pairs with the driving thread's publish-then-re-check (rule D2).
+        // SeqCst: the store pairs with the driving thread's publish-then-re-check (rule DRV-2).
         self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
         self.unparker.unpark();
         self.driver.unpark(DRIVER_OWNER);
@@ -346,14 +334,14 @@ pub(crate) fn schedule(task: Runnable, _is_yield: bool) {
     let target: *const Shared = Arc::as_ptr(shared);
     let driving = DRIVING.with(|d| d.get());
     if !driving.is_null() {
-        // SAFETY: rule CT1: non-null means this thread's live `Driving`.
+        // SAFETY: rule CT-1: non-null means this thread's live `Driving`.
         let driving = unsafe { &*driving };
         if ptr::eq(driving.shared, target) {
-            // SAFETY: rule CT1 again: the driving `block_on` holds an `Arc<Shared>` for as
+            // SAFETY: rule CT-1 again: the driving `block_on` holds an `Arc<Shared>` for as
             // long as `DRIVING` is set, so `target` is live.
             let shared = unsafe { &*target };
             if shared.is_closed() {
-                crate::task::drop_closed(task); // task ownership rule 3
+                crate::task::drop_closed(task); // rule TASK-3
                 return;
             }
             // Yields and wakes alike go to the back: one thread runs everything in order.

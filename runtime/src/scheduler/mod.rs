@@ -4,9 +4,15 @@
 //! [`Scheduler::schedule`] (a plain function, so the schedule closure is zero-sized) whenever
 //! the task is woken, and the scheduler queues the runnable: on the waking worker's own
 //! queue when the wake comes from one of its workers, through the shared injector otherwise.
+//!
+//! What does not depend on the scheduler (registry, closed flag, driver, blocking pool,
+//! settings) and the one shutdown sequence are in [`services`].
 
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
+mod services;
+
+pub(crate) use services::{Services, Stop};
 
 use crate::blocking::Pool;
 use crate::driver::Driver;
@@ -40,27 +46,26 @@ impl Scheduler {
         }
     }
 
-    pub(crate) fn owned(&self) -> &OwnedTasks {
+    /// The runtime's registry, driver, blocking pool and settings.
+    pub(crate) fn services(&self) -> &Services {
         match self {
-            Scheduler::MultiThread(s) => &s.owned,
-            Scheduler::CurrentThread(s) => &s.owned,
+            Scheduler::MultiThread(s) => &s.services,
+            Scheduler::CurrentThread(s) => &s.services,
         }
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks {
+        &self.services().owned
     }
 
     /// The runtime's I/O and timer driver.
     pub(crate) fn driver(&self) -> &Arc<Driver> {
-        match self {
-            Scheduler::MultiThread(s) => &s.driver,
-            Scheduler::CurrentThread(s) => &s.driver,
-        }
+        &self.services().driver
     }
 
     /// The runtime's blocking pool.
     pub(crate) fn blocking(&self) -> &Pool {
-        match self {
-            Scheduler::MultiThread(s) => &s.blocking,
-            Scheduler::CurrentThread(s) => &s.blocking,
-        }
+        &self.services().blocking
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
@@ -68,27 +73,5 @@ impl Scheduler {
             Scheduler::MultiThread(s) => s.metrics(),
             Scheduler::CurrentThread(s) => s.metrics(),
         }
-    }
-}
-
-/// Drops every task still listed after a runtime's workers stopped: those in its queues
-/// (`drain` empties them), and those parked forever, woken through their registry waker;
-/// the wake finds the runtime closed and drops the runnable (ownership rule 3 of `task`).
-pub(crate) fn drop_remaining_tasks(owned: &OwnedTasks, drain: impl Fn()) {
-    drain();
-    let mut left = owned.len();
-    while left > 0 {
-        for waker in owned.take_all() {
-            waker.wake();
-        }
-        drain();
-        let now = owned.len();
-        if now >= left {
-            // No progress: what is left is running on a worker that outlived the shutdown
-            // timeout, or is being queued by another thread right now; each is dropped by
-            // that thread, which finds the runtime closed.
-            break;
-        }
-        left = now;
     }
 }

@@ -1,11 +1,11 @@
 //! The registry of live tasks (`OwnedTasks`), sharded by task id.
 //!
-//! Invariants (ownership rule 2 in `task/mod.rs`):
-//! - a task is listed from spawn until its future is dropped, under one key in the shard
-//!   `id % shards`, and `Header::key` holds that key (or `NOT_LISTED`); both change only
-//!   under that shard's lock;
-//! - once `close()` has run, nothing is listed again: `insert` refuses, and the caller
-//!   drops the runnable, which cancels the task.
+//! Invariants (the detail of rule TASK-2 in `task/mod.rs`):
+//! - REG-1: a task is listed from spawn until its future is dropped, under one key in the
+//!   shard `id % shards`, and `Header::key` holds that key (or `NOT_LISTED`); both change
+//!   only under that shard's lock;
+//! - REG-2: once `close()` has run, nothing is listed again: `insert` refuses, and the
+//!   caller drops the runnable, which cancels the task (TASK-3, SHUT-1).
 
 use std::task::Waker;
 
@@ -52,7 +52,7 @@ impl OwnedTasks {
     }
 
     /// Lists a freshly spawned task. Returns `false` if the registry is closed: the caller
-    /// must then drop the runnable (ownership rule 3).
+    /// must then drop the runnable (rule TASK-3).
     pub(crate) fn insert(&self, runnable: &Runnable) -> bool {
         let header = runnable.metadata();
         let waker = runnable.waker();

@@ -1,7 +1,7 @@
 use std::future::Future;
 
 use super::{Header, JoinHandle, TaskFuture, TaskId};
-use crate::runtime::Handle;
+use crate::context;
 use crate::scheduler::Scheduler;
 
 /// Spawns a task on the current runtime.
@@ -13,7 +13,7 @@ use crate::scheduler::Scheduler;
 ///
 /// Outside a magpie runtime (not on a worker, not inside `block_on`), with a message that
 /// says what to do instead: use [`Runtime::spawn`](crate::Runtime::spawn) or
-/// [`Handle::spawn`] with a handle kept from the runtime.
+/// [`Handle::spawn`](crate::Handle::spawn) with a handle kept from the runtime.
 ///
 /// # Examples
 ///
@@ -29,9 +29,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match Handle::try_current() {
-        Ok(handle) => handle.spawn(future),
-        Err(_) => panic!(
+    match context::current_scheduler() {
+        Some(scheduler) => spawn_with(scheduler, None, future),
+        None => panic!(
             "magpie::spawn called outside a magpie runtime: call it from inside a task or \
              Runtime::block_on, or keep a Handle (Runtime::handle()) and call Handle::spawn"
         ),
@@ -51,7 +51,9 @@ where
 /// ```
 #[derive(Debug, Default)]
 pub struct Builder<'a> {
-    name: Option<&'a str>,
+    /// Read by `spawn_on`, which lives beside `Handle` in `runtime.rs` (it names a
+    /// `Handle`, and the task room does not import the facade).
+    pub(crate) name: Option<&'a str>,
 }
 
 impl<'a> Builder<'a> {
@@ -76,33 +78,13 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match Handle::try_current() {
-            Ok(handle) => self.spawn_on(future, &handle),
-            Err(_) => panic!(
+        match context::current_scheduler() {
+            Some(scheduler) => spawn_with(scheduler, self.name.map(Box::from), future),
+            None => panic!(
                 "task::Builder::spawn called outside a magpie runtime: use spawn_on with a \
                  Handle kept from the runtime (Runtime::handle())"
             ),
         }
-    }
-
-    /// Spawns the task on the runtime behind `handle`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = magpie_runtime::Runtime::new().unwrap();
-    /// // No runtime is entered on this thread: name the one to spawn on.
-    /// let h = magpie_runtime::task::Builder::new()
-    ///     .name("outside")
-    ///     .spawn_on(async { 1 }, rt.handle());
-    /// assert_eq!(rt.block_on(h).unwrap(), 1);
-    /// ```
-    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        spawn_with(handle.scheduler().clone(), self.name.map(Box::from), future)
     }
 }
 
@@ -122,7 +104,7 @@ where
         { task.id = header.id.as_u64(), task.name = header.name.as_deref().unwrap_or("") },
         "spawn"
     );
-    // SAFETY: ownership rules 1 and 4 of `task/mod.rs`: the future borrows the header, which
+    // SAFETY: rules TASK-1 and TASK-4 (`task/mod.rs`): the future borrows the header, which
     // async-task keeps alive until after the future is dropped; `F` is `Send + 'static`, so
     // the task may run and be dropped on any thread; the schedule function is `Send + Sync`.
     let (runnable, task) = unsafe {
@@ -135,7 +117,7 @@ where
     if scheduler.owned().insert(&runnable) {
         Scheduler::schedule_spawned(runnable);
     } else {
-        // The runtime is shut down: ownership rule 3.
+        // The runtime is shut down: rule TASK-3.
         drop(runnable);
     }
     JoinHandle::new(task)

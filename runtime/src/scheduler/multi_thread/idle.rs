@@ -1,36 +1,41 @@
 //! Which workers are parked, which are searching, and who wakes whom.
 //!
-//! The protocol (written up with its no-lost-wake-up argument in `docs/architecture.md`):
+//! The rules (IDLE-1 to IDLE-8). Why no wake-up is lost with them is argued once, in
+//! `docs/architecture.md` ("Why no wake-up is lost"); the loom models in
+//! `runtime/tests/loom_rt.rs` check it. The parking policy built on them (where a worker
+//! sleeps, who holds the driver) is in [`park`](super::park).
 //!
-//! - `state` packs two counts: `unparked` (workers not in `sleepers`) and `searching`
-//!   (workers looking for work to steal). All RMWs on it are `SeqCst`.
-//! - **Searching** is capped at about half the workers (`2 * searching < workers` to start):
-//!   more searchers only contend on the same victims.
-//! - **Notify** (new work was queued): if nobody is searching and somebody is parked, pop one
-//!   sleeper under the lock, count it as unparked *and searching*, and unpark it. The
-//!   woken worker starts as a searcher. While someone searches, nobody else is woken: the
-//!   searcher will find the work (no thundering herd).
-//! - **Last searcher out** of searching (because it found work) notifies one more worker, so
-//!   a burst of work spreads one worker at a time.
-//! - **Parking**: under the lock, a worker pushes itself onto `sleepers` and decrements
-//!   `unparked` (and `searching` if it was searching). If that leaves nobody searching (it
-//!   was the last searcher, or it was not searching and no one else was either), it
-//!   re-checks every queue afterwards and notifies if any holds work. That re-check, after a
-//!   `SeqCst` decrement and a `SeqCst` fence, pairs with the pusher's `SeqCst` fence between
-//!   its push and its read of `state`: one of the two sees the other, so work is never left
-//!   with everyone asleep. A worker that parks while someone else still searches leaves
-//!   the re-check to that searcher: it either finds the work, or re-checks when it parks
-//!   last, or leaves searching after our decrement and then sees us parked when it
-//!   notifies. (Re-checking only as the last searcher, as tokio does, left a hole: a
-//!   worker refused as a searcher because another was searching, parking just after that
-//!   searcher had left searching and looked at `state`, re-checked nothing; the work the
-//!   searcher had found beside its first task stayed on its queue, behind that task.)
-//! - **The driver**: a parked worker may be the one waiting in the I/O driver. Notify
-//!   prefers another sleeper (the driver's holder is only picked when it is the only one),
-//!   so I/O and timers keep being polled. When the driver queues woken tasks on the
-//!   holder's own queues, the holder takes itself off `sleepers` (`unpark_self`, counted
-//!   unparked and not searching) and notifies as a pusher would; if a notifier popped it
-//!   first, it is already counted unparked and searching. Either way no count is lost.
+//! - IDLE-1, the state: `state` packs two counts, `unparked` (workers not in `sleepers`)
+//!   and `searching` (workers looking for work to steal). All RMWs on it are `SeqCst`.
+//! - IDLE-2, searching is capped at about half the workers (`2 * searching < workers` to
+//!   start): more searchers only contend on the same victims.
+//! - IDLE-3, notify (new work was queued where others can take it): if nobody is
+//!   searching and somebody is parked, pop one sleeper under the lock, count it as
+//!   unparked *and searching*, and unpark it; the woken worker starts as a searcher. While
+//!   someone searches nobody else is woken: the searcher will find the work (no
+//!   thundering herd). A push from outside the workers fences (`SeqCst`) between its push
+//!   and its read of `state`; a worker pushing onto its own queue may skip the fence (it
+//!   drains that queue itself, so a missed notify costs parallelism, never progress).
+//! - IDLE-4, the last searcher out of searching (because it found work, before it polls
+//!   it) notifies one more worker, so a burst of work spreads one worker at a time.
+//! - IDLE-5, parking: under the lock, a worker pushes itself onto `sleepers` and
+//!   decrements `unparked` (and `searching` if it was searching). If that leaves nobody
+//!   searching (it was the last searcher, or it was not searching and no one else was
+//!   either), it fences (`SeqCst`), re-checks every queue and notifies if any holds work.
+//!   A worker that parks while someone else still searches leaves the re-check to that
+//!   searcher. (Re-checking only as the last searcher, as tokio does, is not enough: see
+//!   the proof, and `regression_injector_batch_strands_tasks_behind_a_spinning_task`.)
+//! - IDLE-6, the driver's holder: a parked worker may be the one waiting in the I/O
+//!   driver. Notify prefers another sleeper (the holder is only picked when it is the only
+//!   one), so I/O and timers keep being polled.
+//! - IDLE-7, unparking oneself: when the driver queued woken tasks on the holder's own
+//!   queues, the holder takes itself off `sleepers` (`unpark_self`, counted unparked and
+//!   not searching); if a notifier popped it first, it is already counted unparked and
+//!   searching. Either way no count is lost.
+//! - IDLE-8, injector batches: a worker that takes a batch from the injector while not
+//!   searching leaves the rest on its own queue, where only stealing reaches it and no
+//!   push announced it: it notifies like a push from outside, fenced
+//!   (`Worker::pop_injector`).
 
 use crate::loom::atomic::{fence, AtomicUsize, Ordering::SeqCst};
 use crate::loom::Mutex;
@@ -74,7 +79,7 @@ impl Idle {
 
     /// The worker to unpark for newly queued work, if one should be woken.
     ///
-    /// `fence`: whether to issue the `SeqCst` fence that pairs with the parking re-check.
+    /// `fence_first`: whether to issue the `SeqCst` fence that pairs with the parking re-check.
     /// Pushes from outside the workers must (that is where a lost wake-up would hang); a
     /// worker pushing on its own queue may skip it, because it will drain that queue itself
     /// and a missed notify then costs parallelism, never progress.

@@ -2,10 +2,12 @@
 //!
 //! Each worker owns a FIFO queue (crossbeam-deque `Worker`) and a LIFO slot for the task it
 //! most recently woke or spawned; a global injector takes spawns and wakes from outside.
-//! The run order, the search for work and the parking protocol are in [`worker`] and
-//! [`idle`]; `docs/architecture.md` writes them up.
+//! The run order and the search for work are in [`worker`], the sleeper bookkeeping in
+//! [`idle`] (IDLE rules), the parking and driver hand-off policy in [`park`] (PARK rules);
+//! `docs/architecture.md` indexes the rules and argues that no wake-up is lost.
 
 mod idle;
+mod park;
 pub(crate) mod queue;
 pub(crate) mod worker;
 
@@ -13,14 +15,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
-use crate::blocking::Pool;
-use crate::builder::Config;
-use crate::driver::Driver;
-use crate::loom::atomic::{fence, AtomicBool, Ordering};
+use crate::config::Config;
 use crate::loom::{thread, Arc, Condvar, Mutex, Parker, Unparker};
 use crate::metrics::{RuntimeMetrics, WorkerCounters};
-use crate::scheduler::Scheduler;
-use crate::task::{OwnedTasks, Runnable};
+use crate::scheduler::{Scheduler, Services, Stop};
+use crate::task::Runnable;
 
 use idle::Idle;
 use queue::{Injector, Stealer};
@@ -38,63 +37,30 @@ pub(crate) struct Shared {
     remotes: Box<[Remote]>,
     injector: Injector,
     idle: Idle,
-    pub(crate) owned: OwnedTasks,
-    closed: CachePadded<AtomicBool>,
     counters: Box<[CachePadded<WorkerCounters>]>,
     /// Workers still running their loop; shutdown waits on it.
     alive: Mutex<usize>,
     all_exited: Condvar,
-    /// I/O and timers; workers park in it (see `driver`'s hand-off protocol).
-    pub(crate) driver: Arc<Driver>,
-    pub(crate) blocking: Pool,
-    pub(crate) config: Config,
+    /// Registry, closed flag, driver (workers park in it), blocking pool, settings.
+    pub(crate) services: Services,
 }
 
 impl Shared {
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    fn notify_parked(&self, fence_first: bool) {
-        // Prefer a worker parked on its own parker: the one in the driver keeps polling.
-        if let Some(index) = self
-            .idle
-            .worker_to_notify(fence_first, self.driver.holder())
-        {
-            self.remotes[index].unparker.unpark();
-            // Driver rule D2: the pop above (under the sleepers' lock, after the work was
-            // made visible) comes before this read of the driver's owner.
-            self.driver.unpark(index);
-        }
-    }
-
-    /// Wakes worker `index` wherever it sleeps (its parker, or the driver), without
-    /// touching the idle counts.
-    fn unpark_worker(&self, index: usize) {
-        self.remotes[index].unparker.unpark();
-        self.driver.unpark(index);
-    }
-
-    /// Whether any queue a parked worker could take from holds work.
-    fn has_pending_work(&self) -> bool {
-        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
+        self.services.is_closed()
     }
 
     /// Queues a task from outside this runtime's workers.
     fn schedule_remote(&self, task: Runnable) {
-        if self.is_closed() {
-            crate::task::drop_closed(task); // ownership rule 3
-            return;
+        // SHUT-7; the fence in `push_remote` is also IDLE-3's, pairing with IDLE-5's re-check.
+        let queued = self.services.push_remote(
+            task,
+            |task| self.injector.push(task),
+            || self.drain_injector(),
+        );
+        if queued {
+            self.notify_parked(false);
         }
-        self.injector.push(task);
-        // Pairs with shutdown's store of `closed` and with the parking re-check (see idle).
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::Relaxed) {
-            // Shutdown may have drained the injector before our push landed.
-            self.drain_injector();
-            return;
-        }
-        self.notify_parked(false);
     }
 
     fn drain_injector(&self) {
@@ -112,7 +78,7 @@ impl Shared {
                 .map(|(c, r)| c.snapshot(r.stealer.len()))
                 .collect(),
             injector_depth: self.injector.len(),
-            live_tasks: self.owned.len(),
+            live_tasks: self.services.owned.len(),
         }
     }
 }
@@ -156,27 +122,17 @@ impl Runtime {
             });
             locals.push((local, parker));
         }
-        let driver = Driver::new()?;
-        let blocking = Pool::new(
-            config.max_blocking_threads,
-            config.thread_keep_alive,
-            format!("{}-blocking", config.thread_name),
-            config.thread_stack_size,
-        );
+        let services = Services::new(config, 4 * n)?;
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
             injector: Injector::new(),
             idle: Idle::new(n),
-            owned: OwnedTasks::new(4 * n),
-            closed: CachePadded::new(AtomicBool::new(false)),
             counters: (0..n)
                 .map(|_| CachePadded::new(WorkerCounters::default()))
                 .collect(),
             alive: Mutex::new(n),
             all_exited: Condvar::new(),
-            driver,
-            blocking,
-            config,
+            services,
         });
         let runtime = Runtime {
             shared: shared.clone(),
@@ -184,8 +140,9 @@ impl Runtime {
         };
         for (index, (local, parker)) in locals.into_iter().enumerate() {
             let shared = shared.clone();
-            let mut builder = thread::Builder::new().name(shared.config.thread_name.clone());
-            if let Some(size) = shared.config.thread_stack_size {
+            let config = &shared.services.config;
+            let mut builder = thread::Builder::new().name(config.thread_name.clone());
+            if let Some(size) = config.thread_stack_size {
                 builder = builder.stack_size(size);
             }
             let spawned =
@@ -205,23 +162,25 @@ impl Runtime {
     }
 
     /// Closes the runtime, stops and joins its workers (up to `timeout`), then drops every
-    /// task that is left. Idempotent.
+    /// task that is left (the steps of `scheduler::services`). Idempotent.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
-        let shared = &*self.shared;
-        shared.closed.store(true, Ordering::SeqCst);
-        shared.owned.close();
-        fence(Ordering::SeqCst);
-        for remote in shared.remotes.iter() {
+        self.shared.services.shutdown(timeout, self);
+    }
+}
+
+impl Stop for Runtime {
+    fn unpark_all(&self) {
+        for remote in self.shared.remotes.iter() {
             remote.unparker.unpark();
         }
-        // Whoever is in the driver returns (a notify before its wait is kept).
-        shared.driver.notify();
+    }
 
+    fn stop_threads(&self, deadline: Option<Instant>) {
+        let shared = &*self.shared;
         // Wait for the workers to leave their loops (each drains its own queues on the way).
         // A runtime dropped by one of its own tasks cannot wait for its own worker: that one
         // leaves its loop once this task returns.
         let own = usize::from(worker::is_worker_of(shared));
-        let deadline = timeout.map(|t| Instant::now() + t);
         let mut alive = shared.alive.lock().unwrap();
         while *alive > own {
             match deadline {
@@ -248,14 +207,10 @@ impl Runtime {
             }
         }
         // Otherwise the stragglers are detached: they exit when their task returns.
+    }
 
-        crate::scheduler::drop_remaining_tasks(&shared.owned, || shared.drain_injector());
-
-        // Sources still registered (held outside any task) now fail instead of waiting, and
-        // timers fire; then the blocking closures get what is left of the timeout.
-        shared.driver.shutdown();
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        shared.blocking.shutdown(left);
+    fn drain_queues(&self) {
+        self.shared.drain_injector();
     }
 }
 
