@@ -60,9 +60,12 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let _entered = _span.enter();
         if header.is_aborted() {
             // Drop the user's future here, inside the task boundary, so a panicking
-            // destructor is caught rather than unwinding into the worker.
-            let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
-            return Poll::Ready(Err(JoinError::cancelled(header.id)));
+            // destructor is caught rather than unwinding into the worker. A panic there is
+            // the task's outcome (as in tokio): the handle reports it, not "cancelled".
+            return Poll::Ready(Err(match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+                Ok(()) => JoinError::cancelled(header.id),
+                Err(payload) => JoinError::panic(header.id, payload),
+            }));
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let future = slot
@@ -81,6 +84,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Err(payload) => {
+                // The poll's panic is the outcome; a second one from the drop is dropped
+                // (its payload with it) rather than unwinding into the worker.
                 let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
                 Poll::Ready(Err(JoinError::panic(header.id, payload)))
             }

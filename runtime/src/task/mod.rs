@@ -34,7 +34,11 @@
 //!
 //! `abort()` sets `Header::aborted` (Release) and then wakes the task through its registry
 //! waker. The wrapper checks the flag (Acquire) at the top of every poll: if set, it drops
-//! the user's future and completes with a cancelled `JoinError`. A task that completed
+//! the user's future and completes with a cancelled `JoinError`, or, if that drop panics,
+//! with a panic `JoinError` carrying the drop's payload (as tokio: the panic is the task's
+//! outcome and is not lost). A runnable dropped unpolled because its runtime shut down
+//! (ownership rule 3) has no output slot left to carry a payload: its handle reports
+//! "cancelled" and the drop's panic is caught and discarded. A task that completed
 //! before the flag was seen keeps its result; a task that was never polled sees the flag on
 //! its first poll. Whatever the race, the handle yields exactly one outcome, and it yields
 //! it only after the future has been dropped (async-task publishes the output after the
