@@ -17,9 +17,11 @@
 //!   finds the phase changed and aborts its own child.
 //! - G3. `join` resolves only when `live == 0`, and closes the group in the same critical
 //!   section, so no child can be added after `join` returned.
-//! - G4. No lock is held while a task is spawned, aborted or woken, nor while a handle is
-//!   dropped: a runtime that has shut down drops a task's future on the spot, and that runs
-//!   a guard, which takes the lock.
+//! - G4. No lock is held while a task is spawned, aborted or woken, nor while a handle or
+//!   a waker is dropped: a runtime that has shut down drops a task's future on the spot,
+//!   and that runs a guard, which takes the lock; a waker's drop may re-enter the group
+//!   (spawn, cancel, look at it). `join`'s waker, when a re-poll replaces it, is taken out
+//!   under the lock and dropped after it.
 //! - G5. `ChildHandle::abort` takes that one child's handle out and aborts it; the child
 //!   stays live until its guard runs (G1), and the group stays `Open`: a cancelled child
 //!   is not a failure.
@@ -789,10 +791,13 @@ impl<E> Future for GroupJoin<E> {
             .expect("GroupJoin polled after completion");
         let mut state = group.inner.lock();
         if state.live + state.holds > 0 {
-            match &mut state.joiner {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
+            let displaced = match &mut state.joiner {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                slot => slot.replace(cx.waker().clone()),
+            };
+            // Rule G4: the replaced waker is dropped after the lock is released.
+            drop(state);
+            drop(displaced);
             return Poll::Pending;
         }
         // Rule G3: every child (and nested group) has ended; close the group in the same

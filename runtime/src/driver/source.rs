@@ -30,6 +30,11 @@
 //! Source rule S2: a source removed from the driver (its owner dropped it, or the runtime
 //! shut down) is marked closed and both its wakers are woken, so a task waiting on it sees
 //! an error on its next poll instead of waiting forever.
+//!
+//! Source rule SRC-5: no waker is woken or dropped under the source's lock (a waker's drop
+//! may re-enter: poll the same source, register or drop another). Wakers to wake are
+//! handed out ([`Source::on_event`], [`Source::close`]); a waker replaced by a re-poll with
+//! another waker is taken out under the lock and dropped after it.
 
 use std::future::poll_fn;
 use std::io;
@@ -160,10 +165,13 @@ impl Registration {
         if state.ready & dir.bit() != 0 {
             return Poll::Ready(Ok(state.ticks[i]));
         }
-        match &mut state.wakers[i] {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let displaced = match &mut state.wakers[i] {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        // Rule SRC-5: the replaced waker is dropped after the lock is released.
+        drop(state);
+        drop(displaced);
         Poll::Pending
     }
 

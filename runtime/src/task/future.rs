@@ -62,10 +62,12 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // Drop the user's future here, inside the task boundary, so a panicking
             // destructor is caught rather than unwinding into the worker. A panic there is
             // the task's outcome (as in tokio): the handle reports it, not "cancelled".
-            return Poll::Ready(Err(match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
-                Ok(()) => JoinError::cancelled(header.id),
-                Err(payload) => JoinError::panic(header.id, payload),
-            }));
+            return Poll::Ready(Err(
+                match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+                    Ok(()) => JoinError::cancelled(header.id),
+                    Err(payload) => JoinError::panic(header.id, payload),
+                },
+            ));
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let future = slot
