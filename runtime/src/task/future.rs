@@ -3,7 +3,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::id::CurrentTask;
 use super::{Header, JoinError};
+use crate::loom::atomic::Ordering;
 
 /// The future async-task actually runs: the user's future plus the task boundary.
 ///
@@ -58,6 +60,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let (header, mut slot, _span) = self.project();
         #[cfg(feature = "tracing")]
         let _entered = _span.enter();
+        // `task::id()` inside the poll (and inside the drops this poll may do).
+        let _current = CurrentTask::enter(header.id);
         if header.is_aborted() {
             // Drop the user's future here, inside the task boundary, so a panicking
             // destructor is caught rather than unwinding into the worker. A panic there is
@@ -100,10 +104,13 @@ impl<F> Drop for TaskFuture<'_, F> {
         if self.future.is_some() {
             // Cancelled without being polled to the end (the runnable was dropped at
             // shutdown): a panicking destructor must not unwind into the runtime.
+            let _current = CurrentTask::enter(self.header.id);
             let future = &mut self.future;
             let _ = catch_unwind(AssertUnwindSafe(|| *future = None));
         }
         let header = self.header;
         header.scheduler.owned().remove(header);
+        // The future is gone: what `AbortHandle::is_finished` reads.
+        header.finished.store(true, Ordering::Release);
     }
 }

@@ -162,6 +162,25 @@ impl<T> JoinHandle<T> {
             .map(|out| out.unwrap_or_else(|| Err(JoinError::cancelled(id))))
     }
 
+    /// A cloneable, `Send + Sync` handle that can abort the task (from any thread) and tell
+    /// whether it has finished, without the right to await it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(std::future::pending::<()>());
+    ///     let abort = h.abort_handle();
+    ///     assert!(!abort.is_finished());
+    ///     abort.abort();
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> super::AbortHandle {
+        super::AbortHandle::new(self.header())
+    }
+
     /// The task's id.
     ///
     /// # Examples
