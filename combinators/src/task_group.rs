@@ -8,6 +8,7 @@
 //!   spawned, aborted, woken or dropped under the lock; aborting one child is no failure).
 //! - `nesting`: a group created inside a child is nested in the child's group, which
 //!   waits for it (rules TG-N1, TG-N2).
+//! - `scope`: [`TaskGroup::scope`], the form whose body the group owns (and cancels).
 //! - `join`: [`GroupJoin`], the future of [`TaskGroup::join`].
 //! - `handle`: [`GroupHandle`] and [`ChildHandle`].
 //! - `error`: [`GroupError`] and [`SpawnRefused`].
@@ -20,6 +21,7 @@ mod error;
 mod handle;
 mod join;
 mod nesting;
+mod scope;
 mod state;
 
 pub use error::{GroupError, SpawnRefused};
@@ -38,6 +40,11 @@ use state::{wake_and_release, Inner, Phase};
 /// only after every child is gone. [`cancel`](TaskGroup::cancel) ends the group early
 /// without an error. Children may spawn siblings through a [`GroupHandle`], and groups
 /// nest: a child may run a group of its own.
+///
+/// **Two forms.** `new()`, `spawn` and `join` (below) leave the code between `new` and
+/// `join` running when a child fails: the failure shows at `join`.
+/// [`TaskGroup::scope`] is asyncio's `async with TaskGroup()`: the group owns the body, and
+/// the first failure cancels the body as well as the siblings.
 ///
 /// **No child outlives its group.** `join` returns only once every child's future has been
 /// dropped. Dropping the group instead (or dropping the `join` future, which is what

@@ -1,4 +1,4 @@
-//! The group's state and its rules (cited as TG-1 to TG-5).
+//! The group's state and its rules (cited as TG-1 to TG-6).
 //!
 //! The group's state lives under one lock: its [`Phase`], the live-child count, the
 //! handles of the children (to abort them), the failures so far and the waker of `join`.
@@ -23,6 +23,11 @@
 //! - TG-5. `ChildHandle::abort` takes that one child's handle out and aborts it; the child
 //!   stays live until its guard runs (TG-1), and the group stays `Open`: a cancelled child
 //!   is not a failure.
+//! - TG-6. Leaving `Open` wakes the group's *watcher*, if any: the task running a
+//!   [`TaskGroup::scope`](super::TaskGroup::scope) body, which drops the body when it sees
+//!   the group `Failed`. The watcher is (re-)registered under the lock in the same
+//!   critical section that reads the phase, so a failure either is seen there or comes
+//!   after and wakes it.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -68,6 +73,9 @@ pub(super) struct State<E> {
     pub(super) errors: Vec<E>,
     pub(super) panics: Vec<Box<dyn Any + Send + 'static>>,
     pub(super) joiner: Option<Waker>,
+    /// The waker of a [`TaskGroup::scope`](super::TaskGroup::scope) watching for the group
+    /// to leave `Open` (rule TG-6).
+    pub(super) watcher: Option<Waker>,
 }
 
 pub(super) struct Inner<E> {
@@ -143,6 +151,7 @@ impl<E> Inner<E> {
                 errors: Vec::new(),
                 panics: Vec::new(),
                 joiner: None,
+                watcher: None,
             }),
         }
     }
@@ -152,21 +161,45 @@ impl<E> Inner<E> {
 
     /// Leaves `Open` for `to` (if still open) and aborts every child (rule TG-2).
     pub(super) fn stop(&self, to: Phase) {
-        let handles: Vec<JoinHandle<()>> = {
+        let (handles, watcher): (Vec<JoinHandle<()>>, _) = {
             let mut state = self.lock();
             if state.phase != Phase::Open {
                 return;
             }
             state.phase = to;
-            state.children.drain().filter_map(|(_, h)| h).collect()
+            let handles = state.children.drain().filter_map(|(_, h)| h).collect();
+            (handles, state.watcher.take())
         };
         for handle in &handles {
             handle.abort();
         }
+        // Rule TG-6, outside the lock (TG-4).
+        if let Some(watcher) = watcher {
+            watcher.wake();
+        }
+    }
+
+    /// Rule TG-6: whether the group has failed; while it is still open, `waker` is kept to
+    /// be woken when it leaves `Open`.
+    pub(super) fn poll_failed(&self, waker: &Waker) -> bool {
+        let displaced = {
+            let mut state = self.lock();
+            match state.phase {
+                Phase::Failed => return true,
+                Phase::Open => match &mut state.watcher {
+                    Some(w) if w.will_wake(waker) => None,
+                    slot => slot.replace(waker.clone()),
+                },
+                Phase::Cancelled | Phase::Closed => None,
+            }
+        };
+        // Rule TG-4: the replaced waker is dropped after the lock is released.
+        drop(displaced);
+        false
     }
 
     /// Records a child's failure; the first one cancels every sibling.
-    fn fail(&self, failure: Failure<E>) {
+    pub(super) fn fail(&self, failure: Failure<E>) {
         {
             let mut state = self.lock();
             match failure {
@@ -260,7 +293,7 @@ impl<E: Send + 'static> Inner<E> {
     }
 }
 
-enum Failure<E> {
+pub(super) enum Failure<E> {
     Error(E),
     Panic(Box<dyn Any + Send + 'static>),
 }
