@@ -5,7 +5,9 @@
 //! structure that held it: it registers another timer, polls the same I/O source, looks at
 //! the same task group, or waits for a child of the same `gather` to report. Dropped under
 //! that structure's lock, A deadlocks its thread; each scenario runs under a watchdog that
-//! fails the test instead of hanging it.
+//! fails the test instead of hanging it. The join handle's waker is kept by async-task
+//! under no lock but inside a section that aborts the process on a panic: its test uses a
+//! waker whose drop panics, in a child process.
 mod support;
 
 use std::future::Future;
@@ -272,4 +274,64 @@ fn watchdog_can_fail() {
     // The watchdog itself reports a scenario that panics.
     let r = std::panic::catch_unwind(|| watchdog("panics", || panic!("scenario failed")));
     assert!(r.is_err());
+}
+
+/// Set in the child process of the join-handle test.
+const CHILD_ENV: &str = "MAGPIE_RT_WAKER_DROP_CHILD";
+
+/// A waker whose last drop panics.
+struct PanicsOnDrop;
+
+impl Wake for PanicsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("the replaced waker's drop");
+        }
+    }
+}
+
+#[test]
+fn join_handle_repolled_with_another_waker_drops_the_old_one_outside_async_tasks_registration() {
+    // async-task replaces a handle's stored waker inside its registration section, where a
+    // panic aborts the process; the handle keeps its own clone so that the last drop
+    // happens after async-task returned, where it unwinds like any panic of a poll. The
+    // scenario runs in a child process, since the failure is an abort.
+    if std::env::var_os(CHILD_ENV).is_some() {
+        let rt = magpie::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let mut h = pin!(magpie::spawn(std::future::pending::<()>()));
+            let a = Waker::from(Arc::new(PanicsOnDrop));
+            assert!(h.as_mut().poll(&mut Context::from_waker(&a)).is_pending());
+            drop(a); // the only clones left are the handle's
+            let b = Waker::from(Arc::new(Flag(AtomicBool::new(false))));
+            let repoll = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                h.as_mut().poll(&mut Context::from_waker(&b)).is_pending()
+            }));
+            let payload = repoll.expect_err("A's drop panicked during the re-poll");
+            assert_eq!(
+                payload.downcast_ref::<&str>(),
+                Some(&"the replaced waker's drop")
+            );
+            h.abort();
+            assert!(h.await.unwrap_err().is_cancelled());
+        });
+        return;
+    }
+    let test = "join_handle_repolled_with_another_waker_drops_the_old_one_outside_async_tasks_registration";
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "the child process failed ({}): a replaced waker was dropped inside async-task's \
+         registration, which aborts on a panic\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
