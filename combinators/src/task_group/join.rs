@@ -50,7 +50,10 @@ impl<E> Future for GroupJoin<E> {
         }
         let errors = std::mem::take(&mut state.errors);
         let mut panics = std::mem::take(&mut state.panics);
+        // A scope's watcher (rule TG-6) is no longer needed: let it go, after the lock (TG-4).
+        let watcher = state.watcher.take();
         drop(state);
+        drop(watcher);
         self.group = None;
         if !panics.is_empty() {
             std::panic::resume_unwind(panics.swap_remove(0));
