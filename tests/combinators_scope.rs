@@ -230,3 +230,33 @@ fn groups_created_in_the_body_are_nested_in_the_scope() {
         );
     }
 }
+
+#[test]
+fn a_scope_is_send_and_runs_inside_a_spawned_task_and_a_group_child() {
+    fn assert_send<T: Send>(t: T) -> T {
+        t
+    }
+    for (name, rt) in flavors() {
+        let (in_task, in_child) = rt.block_on(async {
+            let in_task = magpie::spawn(assert_send(TaskGroup::scope(|tg| async move {
+                tg.spawn(async { Err::<(), _>("child") });
+                std::future::pending::<Result<(), &str>>().await
+            })))
+            .await
+            .unwrap();
+            let outer = TaskGroup::<&str>::new();
+            let child = outer.spawn(async {
+                TaskGroup::scope(|tg| async move {
+                    let v = tg.spawn(async { Ok::<_, &str>(3) });
+                    Ok(v.await.unwrap() * 2)
+                })
+                .await
+                .map_err(|_| "inner scope failed")
+            });
+            outer.join().await.unwrap();
+            (in_task, child.await)
+        });
+        assert_eq!(in_task.unwrap_err().errors(), ["child"], "{name}");
+        assert_eq!(in_child, Some(6), "{name}");
+    }
+}
