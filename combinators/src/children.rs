@@ -24,9 +24,11 @@
 //! is being dropped, a moment before async-task publishes the outcome, so that poll may
 //! be `Pending` once; the handle then wakes the parent).
 //!
-//! No lock is held while a task is spawned, aborted or woken: a runtime that has shut down
-//! drops a woken or spawned task's future on the spot, and that runs a reporter, which
-//! takes the lock.
+//! - R4. No lock is held while a task is spawned, aborted or woken, nor while a waker is
+//!   dropped: a runtime that has shut down drops a woken or spawned task's future on the
+//!   spot, and that runs a reporter, which takes the lock; a waker's drop may re-enter
+//!   (wait for a child to report). The parent's waker, when a re-poll replaces it, is
+//!   taken out under the lock and dropped after it.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -249,10 +251,13 @@ impl<T> Children<T> {
             self.finish();
             return Poll::Ready(Event::AllDone);
         }
-        match &mut state.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let displaced = match &mut state.waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        // Dropped after the lock is released: a waker's drop may re-enter (R4).
+        drop(state);
+        drop(displaced);
         Poll::Pending
     }
 

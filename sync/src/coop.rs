@@ -88,6 +88,37 @@ pub fn with_budget<R>(budget: u8, f: impl FnOnce() -> R) -> (R, bool) {
     (out, exhausted)
 }
 
+/// Runs `f` with no budget at all (what [`poll_proceed`] sees outside a runtime), then
+/// restores the enclosing one as it was: the runtime's `task::unconstrained`.
+///
+/// # Examples
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// use magpie_sync::coop::{poll_proceed, with_budget, without_budget};
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// with_budget(1, || {
+///     without_budget(|| {
+///         for _ in 0..10 {
+///             assert!(poll_proceed(&mut cx).is_ready()); // never runs out
+///         }
+///     });
+///     assert!(poll_proceed(&mut cx).is_ready()); // the outer unit is still there
+/// });
+/// ```
+pub fn without_budget<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let budget = self.0;
+            BUDGET.with(|b| b.set(budget));
+        }
+    }
+    let _previous = Restore(BUDGET.with(|b| b.replace(None)));
+    f()
+}
+
 /// Whether the current task may still complete an operation without yielding.
 ///
 /// Always `true` outside a budgeted poll.

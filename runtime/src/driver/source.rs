@@ -5,17 +5,17 @@
 //! 136,000 of them in one tcp_echo run, against tokio's 2,600). Readiness starts *set* in
 //! both directions, so the first read or write is simply attempted. An operation that hits
 //! `WouldBlock` clears its direction's readiness, unless an event set it again in the
-//! meantime (source rule S3), and stores the task's waker.
+//! meantime (rule SRC-3), and stores the task's waker.
 //!
-//! Source rule S3: each direction has a tick that every event reporting it bumps, under the
+//! Rule SRC-3: each direction has a tick that every event reporting it bumps, under the
 //! source's lock. An operation reads the tick with the readiness, and clears readiness only
 //! if the tick is unchanged when its `WouldBlock` comes back. Edge-triggered epoll reports
 //! every new arrival of data or buffer space, so readiness that arrived after the attempt
 //! either bumped the tick (the clear is skipped) or comes as an event after the clear
 //! (which sets readiness again and wakes the stored waker): it is never lost.
 //!
-//! Source rule S4: a stream read that returns fewer bytes than asked (but more than none)
-//! drained the socket's receive buffer, so it clears read readiness too, under S3's tick
+//! Rule SRC-4: a stream read that returns fewer bytes than asked (but more than none)
+//! drained the socket's receive buffer, so it clears read readiness too, under SRC-3's tick
 //! check, sparing the next read its `WouldBlock` system call (tokio does the same). Only
 //! while the peer has not closed its side: the end of the stream raises no new edge, so
 //! once the poller reported the read side closed (sticky `read_closed`), readiness stays
@@ -23,13 +23,18 @@
 //! (`poller::REPORTS_READ_CLOSED`), and never for datagrams, where a short read is one
 //! whole message and says nothing about the next.
 //!
-//! Source rule S1: a registration is deleted from the poller before its descriptor is
+//! Rule SRC-1: a registration is deleted from the poller before its descriptor is
 //! closed. The owning I/O object (`Async<T>` and the net types) drops its [`Registration`]
 //! first and its descriptor second, and nothing else owns the descriptor.
 //!
-//! Source rule S2: a source removed from the driver (its owner dropped it, or the runtime
+//! Rule SRC-2: a source removed from the driver (its owner dropped it, or the runtime
 //! shut down) is marked closed and both its wakers are woken, so a task waiting on it sees
 //! an error on its next poll instead of waiting forever.
+//!
+//! Rule SRC-5: no waker is woken or dropped under the source's lock (a waker's drop
+//! may re-enter: poll the same source, register or drop another). Wakers to wake are
+//! handed out ([`Source::on_event`], [`Source::close`]); a waker replaced by a re-poll with
+//! another waker is taken out under the lock and dropped after it.
 
 use std::future::poll_fn;
 use std::io;
@@ -72,12 +77,12 @@ pub(crate) struct Source {
 struct State {
     /// Directions believed ready (`READ | WRITE`).
     ready: u8,
-    /// Bumped by each event reporting the direction (source rule S3).
+    /// Bumped by each event reporting the direction (rule SRC-3).
     ticks: [u32; 2],
     wakers: [Option<Waker>; 2],
-    /// Source rule S2.
+    /// Rule SRC-2.
     closed: bool,
-    /// Source rule S4: the poller reported the read side closed; never cleared.
+    /// Rule SRC-4: the poller reported the read side closed; never cleared.
     read_closed: bool,
 }
 
@@ -123,7 +128,7 @@ impl Source {
         }
     }
 
-    /// Source rule S2: marks the source closed and wakes its waiters.
+    /// Rule SRC-2: marks the source closed and wakes its waiters.
     pub(crate) fn close(&self, wake: &mut Vec<Waker>) {
         let mut state = self.state.lock().unwrap();
         state.closed = true;
@@ -160,15 +165,18 @@ impl Registration {
         if state.ready & dir.bit() != 0 {
             return Poll::Ready(Ok(state.ticks[i]));
         }
-        match &mut state.wakers[i] {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        let displaced = match &mut state.wakers[i] {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        // Rule SRC-5: the replaced waker is dropped after the lock is released.
+        drop(state);
+        drop(displaced);
         Poll::Pending
     }
 
     /// Forgets `dir`'s readiness after a `WouldBlock`, unless an event refreshed it since
-    /// `tick` was read (source rule S3).
+    /// `tick` was read (rule SRC-3).
     pub(crate) fn clear_ready(&self, dir: Direction, tick: u32) {
         let mut state = self.source.state.lock().unwrap();
         if state.ticks[dir as usize] == tick {
@@ -176,14 +184,14 @@ impl Registration {
         }
     }
 
-    /// Whether read readiness is set (for tests of source rules S3 and S4).
+    /// Whether read readiness is set (for tests of source rules SRC-3 and SRC-4).
     #[cfg(test)]
     pub(crate) fn read_ready(&self) -> bool {
         self.source.state.lock().unwrap().ready & READ != 0
     }
 
     /// After a short stream read: forgets read readiness as [`clear_ready`] does, unless
-    /// the read side was reported closed (source rule S4).
+    /// the read side was reported closed (rule SRC-4).
     ///
     /// [`clear_ready`]: Self::clear_ready
     fn clear_read_drained(&self, tick: u32) {
@@ -206,7 +214,7 @@ impl Registration {
     }
 
     /// [`poll_io`](Self::poll_io) for a stream read into a buffer of `len` bytes: a short
-    /// read also clears read readiness (source rule S4).
+    /// read also clears read readiness (rule SRC-4).
     pub(crate) fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,

@@ -41,7 +41,7 @@ use crate::driver::{Direction, Registration};
 /// });
 /// ```
 pub struct Async<T: AsFd> {
-    /// Dropped before `io` (source rule S1): `None` only after `into_inner`.
+    /// Dropped before `io` (rule SRC-1): `None` only after `into_inner`.
     registration: Option<Registration>,
     io: Option<T>,
 }
@@ -217,7 +217,7 @@ impl<T: AsFd> Async<T> {
     }
 
     /// [`poll_read_with`](Async::poll_read_with) for a stream read into `len` bytes of
-    /// buffer: a short read also clears read readiness (source rule S4), sparing the next
+    /// buffer: a short read also clears read readiness (rule SRC-4), sparing the next
     /// read a `WouldBlock`. Only for stream sockets, never datagrams.
     pub(crate) fn poll_read_stream(
         &self,
@@ -268,7 +268,7 @@ impl<T: AsFd> AsRawFd for Async<T> {
 
 impl<T: AsFd> Drop for Async<T> {
     fn drop(&mut self) {
-        // Source rule S1: deregister first, close (drop `io`) second.
+        // Rule SRC-1: deregister first, close (drop `io`) second.
         drop(self.registration.take());
         drop(self.io.take());
     }

@@ -3,7 +3,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::id::CurrentTask;
 use super::{Header, JoinError};
+use crate::loom::atomic::Ordering;
 
 /// The future async-task actually runs: the user's future plus the task boundary.
 ///
@@ -58,11 +60,18 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let (header, mut slot, _span) = self.project();
         #[cfg(feature = "tracing")]
         let _entered = _span.enter();
+        // `task::id()` inside the poll (and inside the drops this poll may do).
+        let _current = CurrentTask::enter(header.id);
         if header.is_aborted() {
             // Drop the user's future here, inside the task boundary, so a panicking
-            // destructor is caught rather than unwinding into the worker.
-            let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
-            return Poll::Ready(Err(JoinError::cancelled(header.id)));
+            // destructor is caught rather than unwinding into the worker. A panic there is
+            // the task's outcome (as in tokio): the handle reports it, not "cancelled".
+            return Poll::Ready(Err(
+                match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+                    Ok(()) => JoinError::cancelled(header.id),
+                    Err(payload) => JoinError::panic(header.id, payload),
+                },
+            ));
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let future = slot
@@ -81,6 +90,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
             Err(payload) => {
+                // The poll's panic is the outcome; a second one from the drop is dropped
+                // (its payload with it) rather than unwinding into the worker.
                 let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
                 Poll::Ready(Err(JoinError::panic(header.id, payload)))
             }
@@ -93,10 +104,13 @@ impl<F> Drop for TaskFuture<'_, F> {
         if self.future.is_some() {
             // Cancelled without being polled to the end (the runnable was dropped at
             // shutdown): a panicking destructor must not unwind into the runtime.
+            let _current = CurrentTask::enter(self.header.id);
             let future = &mut self.future;
             let _ = catch_unwind(AssertUnwindSafe(|| *future = None));
         }
         let header = self.header;
         header.scheduler.owned().remove(header);
+        // The future is gone: what `AbortHandle::is_finished` reads.
+        header.finished.store(true, Ordering::Release);
     }
 }

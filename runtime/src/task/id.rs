@@ -34,6 +34,75 @@ thread_local_const! {
     static LOCAL: Cell<(u64, u64)> = Cell::new((0, 0));
 }
 
+thread_local_const! {
+    /// The task being polled (or having its future dropped) on this thread, if any.
+    static CURRENT: Cell<Option<TaskId>> = Cell::new(None);
+}
+
+/// Makes `id` this thread's current task until dropped, then restores the previous one
+/// (a task's poll is never nested in another's on one thread, but a `block_on` root or a
+/// panic-safe restore costs nothing extra this way).
+pub(crate) struct CurrentTask(Option<TaskId>);
+
+impl CurrentTask {
+    pub(crate) fn enter(id: TaskId) -> CurrentTask {
+        // `try_with`: while this thread's locals are being destroyed (a task dropped from a
+        // thread-local's destructor) there is no current task to record.
+        CurrentTask(CURRENT.try_with(|c| c.replace(Some(id))).ok().flatten())
+    }
+}
+
+impl Drop for CurrentTask {
+    fn drop(&mut self) {
+        let previous = self.0;
+        let _ = CURRENT.try_with(|c| c.set(previous));
+    }
+}
+
+/// The id of the task currently running on this thread.
+///
+/// Known while a task is being polled and while its future is being dropped (so a value
+/// dropped with the future can still name its task), as tokio's `task::id`.
+///
+/// # Panics
+///
+/// Outside a task: on a thread that is not polling one, or in the future passed to
+/// `block_on` (which is not a task). Use [`try_id`] where that can happen.
+///
+/// # Examples
+///
+/// ```
+/// magpie_runtime::block_on(async {
+///     let h = magpie_runtime::spawn(async { magpie_runtime::task::id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), id);
+/// });
+/// ```
+#[track_caller]
+pub fn id() -> TaskId {
+    try_id().expect(
+        "magpie::task::id() called outside a task (the future given to block_on is not one):          use task::try_id() where there may be no current task",
+    )
+}
+
+/// The id of the task currently running on this thread, or `None` outside a task (see
+/// [`id`]).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(magpie_runtime::task::try_id(), None);
+/// magpie_runtime::block_on(async {
+///     assert_eq!(magpie_runtime::task::try_id(), None); // block_on's future is no task
+///     let h = magpie_runtime::spawn(async { magpie_runtime::task::try_id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), Some(id));
+/// });
+/// ```
+pub fn try_id() -> Option<TaskId> {
+    CURRENT.try_with(|c| c.get()).ok().flatten()
+}
+
 impl TaskId {
     pub(crate) fn next() -> TaskId {
         LOCAL.with(|local| {

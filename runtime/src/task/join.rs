@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use magpie_sync::coop;
 
@@ -36,18 +36,24 @@ pub struct JoinHandle<T> {
     /// The outcome, once [`poll_finished`](JoinHandle::poll_finished) has seen the task end
     /// (it takes the outcome out of the task to learn that); `poll` hands it over first.
     outcome: Option<Result<T, JoinError>>,
+    /// Rule JH2: a clone of the waker last given to async-task. async-task replaces its
+    /// stored awaiter inside its registration section (where a panic aborts the process);
+    /// with this clone alive, the copy it drops there is never the last one, and the last
+    /// drop of a replaced waker happens here, in [`poll_task`](JoinHandle::poll_task),
+    /// after async-task has returned (a waker's drop may re-enter, or panic).
+    waker: Option<Waker>,
 }
 
 // The handle never pins `T` (the outcome is only ever moved), so it is `Unpin` whatever `T`.
 impl<T> Unpin for JoinHandle<T> {}
 
 // SAFETY: the handle is the `FallibleTask` (Send when `T: Send`, and `Header: Send + Sync`),
-// a shared pointer to the `Sync` header, only ever read through `&Header`, and an owned
-// `Option<Result<T, JoinError>>` (Send when `T: Send`).
+// a shared pointer to the `Sync` header, only ever read through `&Header`, an owned
+// `Option<Result<T, JoinError>>` (Send when `T: Send`) and a `Waker` (Send + Sync).
 unsafe impl<T: Send> Send for JoinHandle<T> {}
 // SAFETY: as above: `&JoinHandle` only reads the `Sync` header, calls `&self` methods of
 // `FallibleTask` (`Sync` for `T: Send`), and reads the outcome's discriminant and its
-// `JoinError` (which is `Sync`), never a `&T`.
+// `JoinError` (which is `Sync`), never a `&T`; the `Waker` is only touched through `&mut`.
 unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
@@ -57,6 +63,7 @@ impl<T> JoinHandle<T> {
             task: Some(task.fallible()),
             header,
             outcome: None,
+            waker: None,
         }
     }
 
@@ -152,14 +159,44 @@ impl<T> JoinHandle<T> {
 
     fn poll_task(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let id = self.header().id;
+        // Rule JH2: keep our own clone of the waker async-task is about to store.
+        let displaced = match &self.waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => self.waker.replace(cx.waker().clone()),
+        };
         let task = self
             .task
             .as_mut()
             .expect("the task is only taken out on drop");
         // `None`: async-task dropped the runnable (the runtime shut down first).
-        Pin::new(task)
+        let poll = Pin::new(task)
             .poll(cx)
-            .map(|out| out.unwrap_or_else(|| Err(JoinError::cancelled(id))))
+            .map(|out| out.unwrap_or_else(|| Err(JoinError::cancelled(id))));
+        drop(displaced);
+        if poll.is_ready() {
+            // Nothing is registered any more: our clone can go too.
+            self.waker = None;
+        }
+        poll
+    }
+
+    /// A cloneable, `Send + Sync` handle that can abort the task (from any thread) and tell
+    /// whether it has finished, without the right to await it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let h = magpie_runtime::spawn(std::future::pending::<()>());
+    ///     let abort = h.abort_handle();
+    ///     assert!(!abort.is_finished());
+    ///     abort.abort();
+    ///     assert!(h.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> super::AbortHandle {
+        super::AbortHandle::new(self.header())
     }
 
     /// The task's id.

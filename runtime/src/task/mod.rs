@@ -29,12 +29,21 @@
 //!    one after another.
 //! 4. **Futures are `Send + 'static`.** Every spawn path requires it, which is what makes
 //!    `spawn_unchecked` sound here: a task may be polled and dropped on any worker.
+//! 5. **A task waker keeps the header alive.** A `Waker` of an async-task task is a counted
+//!    reference to its allocation, like a `Task` or a `Runnable`: the metadata is dropped
+//!    and the allocation freed only once every reference is gone. So whoever holds a clone
+//!    of a task's waker may read its `Header` through a pointer taken beside it
+//!    ([`AbortHandle`] does).
 //!
 //! # Aborting
 //!
 //! `abort()` sets `Header::aborted` (Release) and then wakes the task through its registry
 //! waker. The wrapper checks the flag (Acquire) at the top of every poll: if set, it drops
-//! the user's future and completes with a cancelled `JoinError`. A task that completed
+//! the user's future and completes with a cancelled `JoinError`, or, if that drop panics,
+//! with a panic `JoinError` carrying the drop's payload (as tokio: the panic is the task's
+//! outcome and is not lost). A runnable dropped unpolled because its runtime shut down
+//! (ownership rule 3) has no output slot left to carry a payload: its handle reports
+//! "cancelled" and the drop's panic is caught and discarded. A task that completed
 //! before the flag was seen keeps its result; a task that was never polled sees the flag on
 //! its first poll. Whatever the race, the handle yields exactly one outcome, and it yields
 //! it only after the future has been dropped (async-task publishes the output after the
@@ -52,6 +61,7 @@
 //! });
 //! ```
 
+mod abort;
 mod error;
 mod future;
 mod id;
@@ -60,14 +70,17 @@ pub(crate) mod registry;
 mod spawn;
 #[cfg(all(test, not(loom)))]
 mod tests;
+mod unconstrained;
 mod yield_now;
 
+pub use abort::AbortHandle;
 pub use error::JoinError;
-pub use id::TaskId;
+pub use id::{id, try_id, TaskId};
 pub use join::JoinHandle;
 pub use magpie_sync::coop::consume_budget;
 pub(crate) use spawn::spawn_with;
 pub use spawn::{spawn, Builder};
+pub use unconstrained::{unconstrained, Unconstrained};
 pub use yield_now::yield_now;
 
 pub(crate) use future::TaskFuture;
@@ -140,6 +153,9 @@ pub(crate) struct Header {
     /// This task's key in its runtime's registry, or `registry::NOT_LISTED`.
     /// Written only under the registry shard's lock (ownership rule 2).
     pub(crate) key: AtomicUsize,
+    /// Set (Release) once the task's future has been dropped, whatever ended it; read by
+    /// [`AbortHandle::is_finished`].
+    pub(crate) finished: AtomicBool,
 }
 
 impl Header {
@@ -150,6 +166,7 @@ impl Header {
             scheduler,
             aborted: AtomicBool::new(false),
             key: AtomicUsize::new(registry::NOT_LISTED),
+            finished: AtomicBool::new(false),
         }
     }
 

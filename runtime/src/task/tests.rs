@@ -1,6 +1,7 @@
 //! Unit tests of the task system's unsafe paths, small enough for miri: the header borrowed
 //! by the future (rule 1), the handle's header pointer (rule JH1), the worker and driver
-//! thread-local pointers, abort, panic capture and shutdown of parked tasks.
+//! thread-local pointers, abort, panic capture and shutdown of parked tasks, the abort
+//! handle's header pointer (rule 5) and `unconstrained`'s pin projection.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -142,4 +143,62 @@ fn wakes_from_another_thread() {
         });
         waker_thread.join().unwrap();
     }
+}
+
+#[test]
+fn abort_handle_reads_its_header_from_other_threads_and_after_the_runtime() {
+    // Rule 5: the abort handle's waker keeps the header alive, even past the runtime.
+    let mut handles = Vec::new();
+    for rt in runtimes() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let abort = rt.block_on({
+            let d = CountDrop(drops.clone());
+            async move {
+                let h = crate::spawn(async move {
+                    let _d = d;
+                    std::future::pending::<()>().await
+                });
+                let abort = h.abort_handle();
+                let remote = abort.clone();
+                std::thread::spawn(move || remote.abort()).join().unwrap();
+                assert!(h.await.unwrap_err().is_cancelled());
+                assert!(abort.is_finished());
+                abort
+            }
+        });
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        handles.push(abort);
+        drop(rt);
+    }
+    for abort in handles {
+        abort.abort(); // the runtime is gone: harmless
+        assert!(abort.is_finished());
+    }
+}
+
+#[test]
+fn abort_handle_of_a_task_dropped_at_shutdown() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let h = rt.spawn(std::future::pending::<()>());
+    let abort = h.abort_handle();
+    drop(rt);
+    assert!(abort.is_finished());
+    assert_eq!(abort.id(), h.id());
+}
+
+#[test]
+fn unconstrained_and_task_id_inside_a_task() {
+    for rt in runtimes() {
+        let (id, seen) = rt.block_on(async {
+            let h = crate::spawn(super::unconstrained(async {
+                for _ in 0..200 {
+                    super::consume_budget().await;
+                }
+                super::try_id()
+            }));
+            (h.id(), h.await.unwrap())
+        });
+        assert_eq!(seen, Some(id));
+    }
+    assert_eq!(super::try_id(), None);
 }

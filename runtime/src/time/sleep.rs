@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use magpie_sync::coop;
 
-use super::wheel::Key;
+use super::wheel::{self, Key};
 use crate::driver::{self, Driver};
 use crate::loom::Arc;
 
@@ -125,7 +125,11 @@ impl Sleep {
         match &self.entry {
             Some((driver, key)) => {
                 // The clock check first: the wheel may lag a busy runtime by a little.
-                if Instant::now() >= self.deadline || driver.timer_poll(*key, cx.waker()) {
+                let ready = Instant::now() >= self.deadline || driver.timer_poll(*key, cx.waker());
+                // The driver's lock is released: drop the waker this poll replaced, if any
+                // (rule WHEEL-2).
+                wheel::drop_displaced();
+                if ready {
                     Poll::Ready(())
                 } else {
                     Poll::Pending
@@ -171,6 +175,8 @@ impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some((driver, key)) = self.entry.take() {
             driver.timer_remove(key);
+            // Outside the driver's lock: the entry's waker (rule WHEEL-2).
+            wheel::drop_displaced();
         }
     }
 }

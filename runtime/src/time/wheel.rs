@@ -14,19 +14,56 @@
 //!   re-files the rest one level down (a slot of level `l` covers `64^l` ticks, so its
 //!   entries are only known to be due somewhere inside that span), then repeats.
 //!
-//! Wheel rule W1: an entry at level `l` always lies ahead of `elapsed` within the current
+//! Rule WHEEL-1: an entry at level `l` always lies ahead of `elapsed` within the current
 //! turn of level `l + 1` (or, at the top level, within 63 slots of the current one). That is
 //! why the first occupied slot in rotation order is the earliest one, and why deadlines
 //! beyond the wheel's span are parked at its far end and re-filed when that slot comes
 //! round ([`MAX_SPAN`]).
 //!
+//! Rule WHEEL-2: the wheel never drops a waker. It runs under the driver's timer lock, and
+//! a waker's drop may re-enter (register or cancel another timer, which takes that lock).
+//! A waker it lets go of (replaced by a re-poll with another waker, or removed with its
+//! entry) is moved to this thread's *displaced* list instead, and whoever called into the
+//! driver drops it with [`drop_displaced`] once the lock is released (`Sleep` does after
+//! every driver call). Wakers of fired entries are handed out to be woken, never dropped
+//! here ([`Wheel::advance`], [`Wheel::fire_all`]).
+//!
 //! Entries stay in the slab after they fire (marked fired) until their owner removes them,
 //! so a key is valid for exactly as long as its owner holds it: no key is ever reused under
 //! a live `Sleep`.
 
+use std::cell::RefCell;
 use std::task::Waker;
 
 use slab::Slab;
+
+use crate::loom::thread_local_const;
+
+thread_local_const! {
+    /// Rule WHEEL-2: wakers the wheel let go of on this thread, not yet dropped.
+    static DISPLACED: RefCell<Vec<Waker>> = RefCell::new(Vec::new());
+}
+
+/// Rule WHEEL-2: keeps `waker` to be dropped by [`drop_displaced`], outside the lock.
+fn displace(waker: Waker) {
+    // While this thread's locals are being destroyed the list is gone: the waker is then
+    // dropped here (the thread is exiting; nothing of it can run again).
+    let _ = DISPLACED.try_with(move |displaced| displaced.borrow_mut().push(waker));
+}
+
+/// Drops the wakers the wheel displaced on this thread (rule WHEEL-2). Call it with no
+/// lock held: a drop may re-enter the driver, and may displace more wakers, which this
+/// drops too. One at a time, so the list keeps its allocation and no borrow is held
+/// across a drop.
+pub(crate) fn drop_displaced() {
+    while let Some(waker) = DISPLACED
+        .try_with(|displaced| displaced.borrow_mut().pop())
+        .ok()
+        .flatten()
+    {
+        drop(waker);
+    }
+}
 
 const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
@@ -36,7 +73,7 @@ const NIL: usize = usize::MAX;
 
 /// How far ahead of `elapsed` an entry is filed: 63 top-level slots (a little over 2
 /// years). Farther deadlines are filed at this distance and re-filed when it comes round,
-/// which keeps rule W1 at the top level (the current top-level slot is never occupied).
+/// which keeps rule WHEEL-1 at the top level (the current top-level slot is never occupied).
 pub(crate) const MAX_SPAN: u64 = (SLOTS as u64 - 1) << (SLOT_BITS * (LEVELS as u32 - 1));
 
 /// A handle on one entry, valid until it is passed to [`Wheel::remove`].
@@ -142,12 +179,15 @@ impl Wheel {
     /// # Panics
     ///
     /// If `key` is not a live entry (its owner removed it already): an invariant bug.
+    /// Its waker, if it still has one, is displaced (rule WHEEL-2).
     pub(crate) fn remove(&mut self, key: Key) {
         if self.entries[key].place != Place::Fired {
             self.unlink(key);
             self.armed -= 1;
         }
-        self.entries.remove(key);
+        if let Some(waker) = self.entries.remove(key).waker {
+            displace(waker);
+        }
     }
 
     /// Moves an entry to a new tick (firing it is then up to the wheel again).
@@ -166,7 +206,8 @@ impl Wheel {
         }
     }
 
-    /// Whether the entry has fired; if not, stores `waker` to be woken when it does.
+    /// Whether the entry has fired; if not, stores `waker` to be woken when it does. A
+    /// different waker stored before is displaced (rule WHEEL-2).
     pub(crate) fn poll_fired(&mut self, key: Key, waker: &Waker) -> bool {
         let entry = &mut self.entries[key];
         if entry.place == Place::Fired {
@@ -174,7 +215,11 @@ impl Wheel {
         }
         match &mut entry.waker {
             Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+            slot => {
+                if let Some(old) = slot.replace(waker.clone()) {
+                    displace(old);
+                }
+            }
         }
         false
     }
@@ -207,7 +252,7 @@ impl Wheel {
         let level_start = self.elapsed & !(level_range - 1);
         let mut deadline = level_start + slot * range;
         if deadline < self.elapsed {
-            // The top level's slots behind the current one belong to its next turn (W1).
+            // The top level's slots behind the current one belong to its next turn (WHEEL-1).
             deadline += level_range;
         }
         Some((slot as usize, deadline))
