@@ -48,8 +48,12 @@ pub(crate) mod loom;
 mod metrics;
 pub mod net;
 mod park;
+#[cfg(all(unix, not(loom)))]
+pub mod process;
 mod runtime;
 mod scheduler;
+#[cfg(all(unix, not(loom)))]
+pub mod signal;
 pub mod task;
 pub mod time;
 mod trace;
