@@ -29,7 +29,10 @@ fn flavours() -> Vec<(&'static str, Runtime)> {
     vec![
         (
             "multi_thread",
-            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
         ),
         (
             "current_thread",
@@ -83,7 +86,13 @@ fn fd_targets() -> Vec<String> {
         .unwrap()
         .flatten()
         .take(40)
-        .map(|e| format!("{:?} -> {:?}", e.file_name(), std::fs::read_link(e.path()).ok()))
+        .map(|e| {
+            format!(
+                "{:?} -> {:?}",
+                e.file_name(),
+                std::fs::read_link(e.path()).ok()
+            )
+        })
         .collect()
 }
 
@@ -159,7 +168,11 @@ fn exit_codes_and_signals_are_reported() {
                 .status()
                 .await
                 .unwrap();
-            assert_eq!((status.code(), status.signal()), (None, Some(9)), "{flavour}");
+            assert_eq!(
+                (status.code(), status.signal()),
+                (None, Some(9)),
+                "{flavour}"
+            );
         });
     }
 }
@@ -218,7 +231,11 @@ fn a_dropped_child_is_reaped_and_killed_with_kill_on_drop() {
     let _g = shared();
     for (flavour, rt) in flavours() {
         let (killed, ran_on) = rt.block_on(async {
-            let killed = Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+            let killed = Command::new("sleep")
+                .arg("30")
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
             let ran_on = Command::new("sleep").arg("0.2").spawn().unwrap();
             (killed.id().unwrap(), ran_on.id().unwrap())
             // both dropped here, still running
@@ -252,7 +269,10 @@ fn a_missing_or_non_executable_program_is_an_error_with_the_os_kind() {
         rt.block_on(async {
             let err = Command::new("magpie-no-such-program").spawn().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::NotFound, "{flavour}");
-            let err = Command::new(dir.join("missing")).output().await.unwrap_err();
+            let err = Command::new(dir.join("missing"))
+                .output()
+                .await
+                .unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::NotFound, "{flavour}");
             let err = Command::new(&not_exec).status().await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{flavour}");
@@ -261,7 +281,10 @@ fn a_missing_or_non_executable_program_is_an_error_with_the_os_kind() {
     std::fs::remove_dir_all(&dir).unwrap();
     // Outside a runtime: an error, and no process started.
     let err = Command::new("true").spawn().unwrap_err();
-    assert!(err.to_string().contains("outside a magpie runtime"), "{err}");
+    assert!(
+        err.to_string().contains("outside a magpie runtime"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -348,7 +371,11 @@ fn spawn_wait_kill_cycles_leave_no_fd_and_no_zombie() {
         let started = Instant::now();
         rt.block_on(async {
             // Warm-up: the process-wide pipes (signal, reaper) exist from here on.
-            let warm = Command::new("sleep").arg("30").kill_on_drop(true).spawn().unwrap();
+            let warm = Command::new("sleep")
+                .arg("30")
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
             drop(warm); // still running: handed to the reaper
             magpie::time::sleep(Duration::from_millis(50)).await;
         });
@@ -405,7 +432,11 @@ fn spawn_wait_kill_cycles_leave_no_fd_and_no_zombie() {
 fn settle_zombies(flavour: &str) {
     let start = Instant::now();
     while zombies() > 0 {
-        assert!(start.elapsed() < LIMIT, "{flavour}: {} zombies stay", zombies());
+        assert!(
+            start.elapsed() < LIMIT,
+            "{flavour}: {} zombies stay",
+            zombies()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -25,7 +25,10 @@ fn flavours() -> Vec<(&'static str, Runtime)> {
     vec![
         (
             "multi_thread",
-            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
         ),
         (
             "current_thread",
@@ -100,8 +103,16 @@ fn a_listener_made_after_a_delivery_gets_none_of_it() {
             arrives(&mut early, &format!("{flavour}: early listener")).await;
             stays_quiet(&mut late, &format!("{flavour}: late listener")).await;
             raise(libc::SIGUSR2);
-            arrives(&mut late, &format!("{flavour}: late listener, next delivery")).await;
-            arrives(&mut early, &format!("{flavour}: early listener, next delivery")).await;
+            arrives(
+                &mut late,
+                &format!("{flavour}: late listener, next delivery"),
+            )
+            .await;
+            arrives(
+                &mut early,
+                &format!("{flavour}: early listener, next delivery"),
+            )
+            .await;
         });
     }
 }
@@ -118,7 +129,9 @@ fn a_waiting_listener_is_woken_by_a_signal_from_another_thread() {
             });
             // Let the waiter park (the runtime sleeps in the driver) before the signal.
             magpie::time::sleep(Duration::from_millis(30)).await;
-            std::thread::spawn(|| kill_self(libc::SIGHUP)).join().unwrap();
+            std::thread::spawn(|| kill_self(libc::SIGHUP))
+                .join()
+                .unwrap();
             let mut hup = timeout(ARRIVES, waiter)
                 .await
                 .unwrap_or_else(|_| panic!("{flavour}: the waiting task was not woken"))
@@ -138,7 +151,9 @@ fn many_rounds_lose_no_wake_up() {
                 if round % 2 == 0 {
                     raise(libc::SIGUSR1);
                 } else {
-                    std::thread::spawn(|| kill_self(libc::SIGUSR1)).join().unwrap();
+                    std::thread::spawn(|| kill_self(libc::SIGUSR1))
+                        .join()
+                        .unwrap();
                 }
                 arrives(&mut sig, &format!("{flavour}: round {round}")).await;
             }
@@ -153,7 +168,9 @@ fn a_cancelled_recv_loses_no_delivery() {
         rt.block_on(async {
             let mut sig = signal(SignalKind::user_defined2()).unwrap();
             // A recv that is dropped before any delivery...
-            assert!(timeout(Duration::from_millis(20), sig.recv()).await.is_err());
+            assert!(timeout(Duration::from_millis(20), sig.recv())
+                .await
+                .is_err());
             // ...leaves the next delivery for the next recv.
             raise(libc::SIGUSR2);
             arrives(&mut sig, flavour).await;
@@ -245,7 +262,10 @@ fn signal_kind_values_and_debug() {
     assert_eq!(SignalKind::user_defined2().as_raw_value(), libc::SIGUSR2);
     assert_eq!(SignalKind::child().as_raw_value(), libc::SIGCHLD);
     assert_eq!(SignalKind::from_raw(libc::SIGHUP), SignalKind::hangup());
-    assert_eq!(format!("{:?}", SignalKind::terminate()), "SignalKind(SIGTERM)");
+    assert_eq!(
+        format!("{:?}", SignalKind::terminate()),
+        "SignalKind(SIGTERM)"
+    );
     // ctrl_c is a Send + 'static future.
     fn send_static<F: std::future::Future + Send + 'static>(_: F) {}
     send_static(magpie::signal::ctrl_c());

@@ -35,7 +35,9 @@ fn sigchld_path_waits_for_every_child() {
                 .args(["-c", &format!("sleep 0.0{code}; exit {code}")])
                 .spawn()
                 .unwrap();
-            handles.push(crate::spawn(async move { child.wait().await.unwrap().code() }));
+            handles.push(crate::spawn(
+                async move { child.wait().await.unwrap().code() },
+            ));
         }
         for (code, h) in handles.into_iter().enumerate() {
             assert_eq!(h.await.unwrap(), Some(code as i32));
@@ -50,7 +52,12 @@ fn sigchld_path_waits_for_every_child() {
         stdin.write_all(b"through the pipe").await.unwrap();
         drop(stdin);
         let mut out = Vec::new();
-        cat.stdout.take().unwrap().read_to_end(&mut out).await.unwrap();
+        cat.stdout
+            .take()
+            .unwrap()
+            .read_to_end(&mut out)
+            .await
+            .unwrap();
         assert_eq!(out, b"through the pipe");
         assert!(cat.wait().await.unwrap().success());
         sleeper.kill().await.unwrap();

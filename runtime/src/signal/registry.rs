@@ -173,7 +173,11 @@ impl Globals {
 
     /// Forgets listener `id`'s parked waker, if any (a listener dropped or done waiting).
     pub(crate) fn unpark(&self, signum: i32, id: u64) {
-        let old = self.slots[signum as usize].waiters.lock().unwrap().remove(&id);
+        let old = self.slots[signum as usize]
+            .waiters
+            .lock()
+            .unwrap()
+            .remove(&id);
         drop(old); // outside the lock
     }
 }
