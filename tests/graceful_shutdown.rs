@@ -84,11 +84,10 @@ impl Server {
     }
 
     fn signal(&self, sig: libc::c_int) {
+        let pid = self.child.id() as libc::pid_t;
         // SAFETY: kill(2) has no preconditions; the pid is our unreaped child's.
-        assert_eq!(
-            unsafe { libc::kill(self.child.id() as libc::pid_t, sig) },
-            0
-        );
+        let sent = unsafe { libc::kill(pid, sig) };
+        assert_eq!(sent, 0, "kill({pid}, {sig})");
     }
 
     /// Waits (bounded) for the exit and returns the exit code.
