@@ -30,9 +30,14 @@
 //! });
 //! ```
 
+#[cfg(not(loom))]
 mod registry;
+#[cfg_attr(loom, allow(dead_code))] // only its models use it under loom
+mod slot;
+#[cfg(not(loom))]
 pub mod unix;
 
+#[cfg(not(loom))]
 use std::io;
 
 /// Waits for the next `SIGINT` (Ctrl-C in a terminal).
@@ -55,6 +60,7 @@ use std::io;
 /// println!("shutting down");
 /// # });
 /// ```
+#[cfg(not(loom))]
 pub async fn ctrl_c() -> io::Result<()> {
     let mut sigint = unix::signal(unix::SignalKind::interrupt())?;
     match sigint.recv().await {
@@ -66,4 +72,5 @@ pub async fn ctrl_c() -> io::Result<()> {
 }
 
 /// The process-wide signal state, for `process`'s SIGCHLD-driven reaping.
+#[cfg(not(loom))]
 pub(crate) use registry::{install as install_handler, next_id as next_listener_id, Globals};

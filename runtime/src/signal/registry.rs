@@ -22,11 +22,13 @@
 //! increment between the two reads is seen either by the re-read or by the wake-up. Several
 //! deliveries between two looks coalesce into one (as tokio's).
 //!
+//! The counter and the parked wakers of one signal are `slot.rs`'s `Slot`, whose loom
+//! models (`loom_signal_*`) check rules G2 and G3 against concurrent announces.
+//!
 //! Each listener also holds its own duplicate of the pipe's receiving end registered with
 //! its runtime's driver (see `unix.rs`): any runtime whose driver sees the pipe readable
 //! drains it for everyone, so listeners on several runtimes in one process all work.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
@@ -35,8 +37,8 @@ use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
 use std::task::Waker;
 
-use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
-use crate::loom::Mutex;
+use super::slot::Slot;
+use crate::loom::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Signal numbers `1..SLOTS` can be listened for (Linux's real-time signals end at 64).
 const SLOTS: usize = 65;
@@ -49,19 +51,6 @@ pub(crate) struct Globals {
     slots: Box<[Slot]>,
 }
 
-/// One signal's state.
-struct Slot {
-    /// Rule G1: set by the OS handler, swapped out by the drain.
-    pending: AtomicBool,
-    /// Rule G2: deliveries counted so far.
-    generation: AtomicU64,
-    /// Whether the OS handler is installed; the lock serialises installation.
-    installed: Mutex<bool>,
-    /// Wakers of listeners waiting for the next generation, by listener id (ids are never
-    /// reused, so a listener can only ever remove its own entry).
-    waiters: Mutex<HashMap<u64, Waker>>,
-}
-
 fn globals() -> io::Result<&'static Globals> {
     static GLOBALS: OnceLock<Globals> = OnceLock::new();
     if let Some(g) = GLOBALS.get() {
@@ -71,14 +60,7 @@ fn globals() -> io::Result<&'static Globals> {
     let (sender, receiver) = UnixStream::pair()?;
     sender.set_nonblocking(true)?;
     receiver.set_nonblocking(true)?;
-    let slots = (0..SLOTS)
-        .map(|_| Slot {
-            pending: AtomicBool::new(false),
-            generation: AtomicU64::new(0),
-            installed: Mutex::new(false),
-            waiters: Mutex::new(HashMap::new()),
-        })
-        .collect();
+    let slots = (0..SLOTS).map(|_| Slot::new()).collect();
     // A racing initialiser's pair is dropped (closed) here; only the winner's is used.
     Ok(GLOBALS.get_or_init(|| Globals {
         sender,
@@ -101,7 +83,7 @@ pub(crate) fn install(signum: i32) -> io::Result<&'static Globals> {
         // and restored around actions by signal-hook-registry itself.
         let registered = unsafe {
             signal_hook_registry::register(signum, move || {
-                g.slots[signum as usize].pending.store(true, SeqCst);
+                g.slots[signum as usize].mark_pending();
                 let _ = (&g.sender).write(&[1]);
             })
         };
@@ -136,49 +118,24 @@ impl Globals {
             }
         }
         for slot in self.slots.iter() {
-            if slot.pending.swap(false, SeqCst) {
-                slot.generation.fetch_add(1, SeqCst);
-                // Wakers are taken out under the lock and woken (and dropped) after it.
-                let woken = std::mem::take(&mut *slot.waiters.lock().unwrap());
-                woken.into_values().for_each(Waker::wake);
-            }
+            slot.announce();
         }
         read_any
     }
 
     /// The deliveries of `signum` counted so far.
     pub(crate) fn generation(&self, signum: i32) -> u64 {
-        self.slots[signum as usize].generation.load(SeqCst)
+        self.slots[signum as usize].generation()
     }
 
-    /// Rule G3: whether `signum`'s generation moved past `*seen` (then `*seen` catches up);
-    /// otherwise parks `waker` under the listener's `id` (replacing an earlier one) and
-    /// re-checks.
+    /// Rule G3 for `signum`: see [`Slot::poll_changed`].
     pub(crate) fn poll_changed(&self, signum: i32, seen: &mut u64, id: u64, waker: &Waker) -> bool {
-        let slot = &self.slots[signum as usize];
-        let now = slot.generation.load(SeqCst);
-        if now != *seen {
-            *seen = now;
-            return true;
-        }
-        let old = slot.waiters.lock().unwrap().insert(id, waker.clone());
-        drop(old); // outside the lock
-        let now = slot.generation.load(SeqCst);
-        if now != *seen {
-            *seen = now;
-            return true;
-        }
-        false
+        self.slots[signum as usize].poll_changed(seen, id, waker)
     }
 
-    /// Forgets listener `id`'s parked waker, if any (a listener dropped or done waiting).
+    /// Forgets listener `id`'s parked waker on `signum`, if any.
     pub(crate) fn unpark(&self, signum: i32, id: u64) {
-        let old = self.slots[signum as usize]
-            .waiters
-            .lock()
-            .unwrap()
-            .remove(&id);
-        drop(old); // outside the lock
+        self.slots[signum as usize].unpark(id);
     }
 }
 
