@@ -76,11 +76,13 @@ fn assert_reaped(pid: u32, what: &str) {
 }
 
 /// This process's open descriptors.
+#[cfg(target_os = "linux")] // /proc
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
 /// What each open descriptor is, for failure messages.
+#[cfg(target_os = "linux")] // /proc
 fn fd_targets() -> Vec<String> {
     std::fs::read_dir("/proc/self/fd")
         .unwrap()
@@ -97,6 +99,7 @@ fn fd_targets() -> Vec<String> {
 }
 
 /// Zombie children of this process.
+#[cfg(target_os = "linux")] // /proc
 fn zombies() -> usize {
     let me = std::process::id().to_string();
     let mut n = 0;
@@ -363,6 +366,7 @@ fn many_children_waited_for_at_once() {
 /// 1,000 cycles (by default; see `stress_factor`) of spawn + wait, spawn + kill, spawn +
 /// drop with kill_on_drop, some with all three pipes: afterwards no descriptor and no
 /// zombie is left.
+#[cfg(target_os = "linux")] // counts through /proc
 #[test]
 fn spawn_wait_kill_cycles_leave_no_fd_and_no_zombie() {
     let _g = exclusive();
@@ -429,6 +433,7 @@ fn spawn_wait_kill_cycles_leave_no_fd_and_no_zombie() {
 }
 
 /// Waits (bounded) until background reaping caught up.
+#[cfg(target_os = "linux")] // /proc
 fn settle_zombies(flavour: &str) {
     let start = Instant::now();
     while zombies() > 0 {
