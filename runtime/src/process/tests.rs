@@ -88,3 +88,37 @@ fn pidfd_path_is_taken() {
         assert!(child.wait().await.unwrap().success());
     });
 }
+
+/// Reap rule R2 without pidfds: a dropped running child (and a killed one) is reaped by
+/// the reaper thread woken through SIGCHLD.
+#[test]
+fn sigchld_path_reaps_dropped_children() {
+    if cfg!(miri) {
+        return;
+    }
+    // SAFETY: kill(2) with signal 0 only checks that the process exists (a zombie does).
+    let exists = |pid: u32| unsafe { libc::kill(pid as libc::pid_t, 0) == 0 };
+    let rt = Builder::new_current_thread().build().unwrap();
+    FORCE_SIGCHLD.with(|f| f.set(true));
+    let pids = rt.block_on(async {
+        let runs_on = Command::new("sleep").arg("0.2").spawn().unwrap();
+        let killed = Command::new("sleep")
+            .arg("30")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        assert!(!runs_on.state_is_pidfd() && !killed.state_is_pidfd());
+        vec![runs_on.id().unwrap(), killed.id().unwrap()]
+    });
+    FORCE_SIGCHLD.with(|f| f.set(false));
+    let start = std::time::Instant::now();
+    for pid in pids {
+        while exists(pid) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "pid {pid} was not reaped"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
