@@ -234,11 +234,27 @@ fn forbidden_and_out_of_range_signals_are_invalid_input_naming_the_signal() {
     });
 }
 
+/// Outside a runtime: an error, and the signal's disposition is left alone (SIGWINCH is
+/// listened for by no other test here).
 #[test]
-fn outside_a_runtime_is_an_error() {
+fn outside_a_runtime_is_an_error_and_installs_nothing() {
     let _serial = serial();
-    let err = signal(SignalKind::user_defined1()).unwrap_err();
+    let err = signal(SignalKind::window_change()).unwrap_err();
     assert!(err.to_string().contains("runtime"), "{err}");
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only queries.
+    let handler = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        assert_eq!(
+            libc::sigaction(libc::SIGWINCH, std::ptr::null(), &mut old),
+            0
+        );
+        old.sa_sigaction
+    };
+    assert_eq!(
+        handler,
+        libc::SIG_DFL,
+        "a handler was installed outside a runtime"
+    );
 }
 
 /// A listener whose runtime has shut down reports `None` instead of hanging.

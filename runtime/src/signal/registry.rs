@@ -51,7 +51,8 @@ pub(crate) struct Globals {
     slots: Box<[Slot]>,
 }
 
-fn globals() -> io::Result<&'static Globals> {
+/// The process-wide state (the pipe and the slots), made on first use.
+pub(crate) fn globals() -> io::Result<&'static Globals> {
     static GLOBALS: OnceLock<Globals> = OnceLock::new();
     if let Some(g) = GLOBALS.get() {
         return Ok(g);

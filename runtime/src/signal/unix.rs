@@ -201,10 +201,12 @@ impl fmt::Debug for SignalKind {
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     kind.check()?;
     let signum = kind.as_raw_value();
-    let globals = registry::install(signum)?;
+    let globals = registry::globals()?;
     // A duplicate of the pipe's receiving end (close-on-exec; it shares the original's
-    // non-blocking mode), registered with this listener's runtime.
+    // non-blocking mode), registered with this listener's runtime. First, so a call
+    // outside a runtime fails before it replaces the signal's default action.
     let pipe = Async::new_nonblocking(globals.receiver().try_clone_to_owned()?)?;
+    registry::install(signum)?;
     // Rule G3: count every completed delivery first, so none of them reaches us.
     globals.drain();
     Ok(Signal {
