@@ -445,3 +445,48 @@ fn settle_zombies(flavour: &str) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The descriptors a child of this process starts with (`sh` listing its own).
+#[cfg(target_os = "linux")] // /proc
+fn child_fds(out: &[u8]) -> Vec<String> {
+    let mut fds: Vec<String> = String::from_utf8_lossy(out)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    fds.sort();
+    fds
+}
+
+/// magpie's descriptors (driver, signal pipe and its duplicates, pidfds, other children's
+/// pipes) are all close-on-exec: a child sees exactly what a plain std child sees.
+#[cfg(target_os = "linux")]
+#[test]
+fn children_inherit_no_descriptor_of_magpies() {
+    let _g = exclusive();
+    let list = ["-c", "ls /proc/$$/fd"];
+    let baseline = std::process::Command::new("sh")
+        .args(list)
+        .output()
+        .unwrap();
+    for (flavour, rt) in flavours() {
+        rt.block_on(async {
+            let _listener =
+                magpie::signal::unix::signal(magpie::signal::unix::SignalKind::user_defined1())
+                    .unwrap();
+            let _other = Command::new("sleep")
+                .arg("30")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let out = Command::new("sh").args(list).output().await.unwrap();
+            assert_eq!(
+                child_fds(&out.stdout),
+                child_fds(&baseline.stdout),
+                "{flavour}: the child inherited descriptors"
+            );
+        });
+    }
+}
