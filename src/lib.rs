@@ -148,6 +148,55 @@ pub mod sync {
     pub use magpie_sync::*;
 }
 
+/// Signals: `ctrl_c()` and `signal::unix::{signal, SignalKind, Signal}` (tokio's shapes;
+/// a forbidden signal is an `InvalidInput` error naming it).
+///
+/// # Examples
+///
+/// ```
+/// use magpie::signal::unix::{signal, SignalKind};
+///
+/// magpie::block_on(async {
+///     let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
+///     // SAFETY: raise(3) has no preconditions; it delivers SIGUSR1 before it returns.
+///     unsafe { libc::raise(libc::SIGUSR1) };
+///     assert_eq!(usr1.recv().await, Some(()));
+/// });
+/// ```
+#[cfg(unix)]
+pub mod signal {
+    pub use magpie_runtime::signal::*;
+}
+
+/// Child processes: `Command`, `Child` (with `AsyncWrite`/`AsyncRead` pipes), `Stdio`.
+///
+/// # Examples
+///
+/// ```
+/// use magpie::io::{AsyncReadExt, AsyncWriteExt};
+/// use magpie::process::{Command, Stdio};
+///
+/// magpie::block_on(async {
+///     let mut child = Command::new("cat")
+///         .stdin(Stdio::piped())
+///         .stdout(Stdio::piped())
+///         .kill_on_drop(true)
+///         .spawn()
+///         .unwrap();
+///     let mut stdin = child.stdin.take().unwrap();
+///     stdin.write_all(b"round trip").await.unwrap();
+///     drop(stdin);
+///     let mut out = Vec::new();
+///     child.stdout.take().unwrap().read_to_end(&mut out).await.unwrap();
+///     assert_eq!(out, b"round trip");
+///     assert!(child.wait().await.unwrap().success());
+/// });
+/// ```
+#[cfg(unix)]
+pub mod process {
+    pub use magpie_runtime::process::*;
+}
+
 #[cfg(feature = "hyper")]
 pub mod compat;
 

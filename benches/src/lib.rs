@@ -4,7 +4,7 @@
 //! runtime module ([`magpie`], [`tokio`], [`smol`]), against that runtime's adapter in
 //! [`adapters`] (spawn, join, detach, yield, one-shot channel, timers, locks, queue,
 //! gather, TCP). The scheduler workloads are in `workloads.rs`, timers, locks, queue and
-//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`. The criterion benches
+//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`, child processes in `workloads_process.rs`. The criterion benches
 //! (`cargo bench -p magpie-benches`) and the `compare` binary (`cargo run --release -p
 //! magpie-benches --bin compare`) both run these functions, so the numbers they report are
 //! for the same code.
@@ -79,6 +79,10 @@ pub mod sizes {
     pub const ECHO_ROUNDS: usize = 1_000;
     /// ...of a message this long.
     pub const ECHO_MSG: usize = 1_024;
+    /// Children (`true`) in process_spawn...
+    pub const PROCESSES: usize = 200;
+    /// ...spawned and waited for by this many tasks, one after another in each.
+    pub const PROCESS_TASKS: usize = 8;
 
     /// Plain recursive Fibonacci (the serial leaf of fork_join).
     pub fn fib(n: u64) -> u64 {
@@ -96,6 +100,7 @@ pub mod magpie {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_process.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -104,6 +109,7 @@ pub mod tokio {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_process.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -112,6 +118,7 @@ pub mod smol {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_process.rs");
 }
 
 /// The runtimes compared, in table order.

@@ -51,8 +51,13 @@ pub(crate) mod loom;
 mod metrics;
 pub mod net;
 mod park;
+#[cfg(all(unix, not(loom)))]
+pub mod process;
 mod runtime;
 mod scheduler;
+// Under loom only the signal slot protocol is built (and model-checked).
+#[cfg(unix)]
+pub mod signal;
 pub mod task;
 pub mod time;
 mod trace;

@@ -175,3 +175,14 @@ pub async fn connect(addr: SocketAddr) -> TcpStream {
 pub fn split(s: TcpStream) -> (ReadHalf, WriteHalf) {
     s.into_split()
 }
+
+// Child processes: magpie::process.
+
+/// Runs `true` and waits for it: whether it exited successfully.
+pub async fn run_true() -> bool {
+    magpie::process::Command::new("true")
+        .status()
+        .await
+        .expect("spawn true")
+        .success()
+}

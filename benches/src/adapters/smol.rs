@@ -296,3 +296,14 @@ impl futures_lite::AsyncWrite for Half {
         Pin::new(&mut &*self.0).poll_close(cx)
     }
 }
+
+// Child processes: async-process (smol's).
+
+/// Runs `true` and waits for it: whether it exited successfully.
+pub async fn run_true() -> bool {
+    async_process::Command::new("true")
+        .status()
+        .await
+        .expect("spawn true")
+        .success()
+}

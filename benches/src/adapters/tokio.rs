@@ -185,3 +185,14 @@ pub async fn connect(addr: SocketAddr) -> TcpStream {
 pub fn split(s: TcpStream) -> (ReadHalf, WriteHalf) {
     s.into_split()
 }
+
+// Child processes: tokio::process.
+
+/// Runs `true` and waits for it: whether it exited successfully.
+pub async fn run_true() -> bool {
+    tokio::process::Command::new("true")
+        .status()
+        .await
+        .expect("spawn true")
+        .success()
+}
