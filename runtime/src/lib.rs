@@ -43,6 +43,7 @@
 mod blocking;
 mod builder;
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 mod metrics;
