@@ -4,8 +4,8 @@
 //! runtime module ([`magpie`], [`tokio`], [`smol`]), against that runtime's adapter in
 //! [`adapters`] (spawn, join, detach, yield, one-shot channel, timers, locks, queue,
 //! gather, TCP). The scheduler workloads are in `workloads.rs`, timers, locks, queue and
-//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`. The criterion benches
-//! (`cargo bench -p magpie-benches`) and the `compare` binary (`cargo run --release -p
+//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`, files in
+//! `workloads_fs.rs`. The criterion benches (`cargo bench -p magpie-benches`) and the `compare` binary (`cargo run --release -p
 //! magpie-benches --bin compare`) both run these functions, so the numbers they report are
 //! for the same code.
 //!
@@ -96,6 +96,7 @@ pub mod magpie {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -104,6 +105,7 @@ pub mod tokio {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -112,6 +114,7 @@ pub mod smol {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The runtimes compared, in table order.

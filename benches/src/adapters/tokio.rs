@@ -185,3 +185,18 @@ pub async fn connect(addr: SocketAddr) -> TcpStream {
 pub fn split(s: TcpStream) -> (ReadHalf, WriteHalf) {
     s.into_split()
 }
+
+// Files (the fs_rw workload in workloads_fs.rs).
+
+/// An open file.
+pub type File = tokio::fs::File;
+
+/// Creates (or truncates) a file for writing.
+pub async fn fs_create(path: std::path::PathBuf) -> File {
+    tokio::fs::File::create(path).await.expect("create")
+}
+
+/// Opens a file for reading.
+pub async fn fs_open(path: std::path::PathBuf) -> File {
+    tokio::fs::File::open(path).await.expect("open")
+}

@@ -9,8 +9,11 @@
 //!
 //! Rules:
 //! - F1. A read is served from buffered data if there is any; otherwise it sends one read
-//!   of `clamp(len, 64 KiB, max_buf)` bytes to the pool. The OS file position is then
-//!   ahead of the caller's by the buffered bytes.
+//!   of `clamp(len, read_ahead, max_buf)` bytes to the pool. `read_ahead` starts at
+//!   64 KiB and doubles (up to `max_buf`) each time a read hop fills it, so a file read
+//!   front to back with small buffers takes few, growing hops (64 MiB in about 40, not
+//!   1,024); a write or a seek sets it back to 64 KiB. The OS file position is then ahead
+//!   of the caller's by the buffered bytes.
 //! - F2. Every operation that moves or uses the position (write, seek, `set_len`,
 //!   `into_std`) first drops the buffered read data and seeks the OS position back by its
 //!   length, in the same pool hop, so the caller sees the position it expects.
@@ -43,14 +46,15 @@ use crate::task::JoinHandle;
 
 /// The most a single pool operation reads or writes (tokio's figure).
 const MAX_BUF: usize = 2 * 1024 * 1024;
-/// The least a read fetches (rule F1): small reads are served from memory.
+/// The least a read fetches at first (rule F1): small reads are served from memory.
 const READ_AHEAD: usize = 64 * 1024;
 
 /// An open file on the blocking pool, implementing futures-io's `AsyncRead`,
 /// `AsyncWrite` and `AsyncSeek` (tokio's `fs::File`).
 ///
-/// Reads are buffered: one pool hop fetches up to 2 MiB (at least 64 KiB) and small reads
-/// that follow come from memory. A write returns as soon as its bytes (up to 2 MiB per
+/// Reads are buffered: one pool hop fetches up to 2 MiB (at least 64 KiB, twice as much
+/// each time while the file is read front to back) and small reads that follow come from
+/// memory. A write returns as soon as its bytes (up to 2 MiB per
 /// call) are copied into the file's buffer and handed to the pool; the next operation
 /// waits for it.
 ///
@@ -92,6 +96,11 @@ struct Inner {
     /// The error of an accepted write (rule F4), for the next operation.
     last_write_err: Option<io::Error>,
     max_buf: usize,
+    /// What the next read hop fetches at least (rule F1).
+    read_ahead: usize,
+    /// Operations sent to the pool (tests only).
+    #[cfg(test)]
+    hops: usize,
 }
 
 enum State {
@@ -218,6 +227,10 @@ impl Inner {
         F: FnOnce() -> (Operation, Buf) + Send + 'static,
     {
         self.state = State::Busy(spawn_on_pool(op)?);
+        #[cfg(test)]
+        {
+            self.hops += 1;
+        }
         Ok(())
     }
 
@@ -229,6 +242,9 @@ impl Inner {
     ) -> Poll<io::Result<usize>> {
         loop {
             if let Some(Operation::Read(res)) = ready!(self.poll_busy(cx)) {
+                if matches!(res, Ok(n) if n >= self.read_ahead) {
+                    self.read_ahead = (self.read_ahead * 2).min(self.max_buf);
+                }
                 let State::Idle(Some(buf)) = &mut self.state else {
                     unreachable!("poll_busy leaves the file idle with its buffer")
                 };
@@ -243,7 +259,9 @@ impl Inner {
                 self.state = State::Idle(Some(buf));
                 return Poll::Ready(Ok(n));
             }
-            let len = dst.len().clamp(READ_AHEAD.min(self.max_buf), self.max_buf);
+            let len = dst
+                .len()
+                .clamp(self.read_ahead.min(self.max_buf), self.max_buf);
             let std = std.clone();
             self.start(move || {
                 let res = buf.read_from(&std, len);
@@ -268,6 +286,7 @@ impl Inner {
         }
         let mut buf = self.take_idle().expect("idle after poll_busy");
         let back = buf.discard_read();
+        self.read_ahead = READ_AHEAD;
         let n = buf.copy_from(src, self.max_buf);
         let std = std.clone();
         self.start(move || {
@@ -303,6 +322,7 @@ impl Inner {
             }
             let mut buf = self.take_idle().expect("idle after poll_busy");
             let back = buf.discard_read();
+            self.read_ahead = READ_AHEAD;
             let target = match pos {
                 SeekFrom::Current(n) => match n.checked_add(back) {
                     Some(n) => SeekFrom::Current(n),
@@ -394,6 +414,9 @@ impl File {
                 state: State::Idle(Some(Buf::default())),
                 last_write_err: None,
                 max_buf: MAX_BUF,
+                read_ahead: READ_AHEAD,
+                #[cfg(test)]
+                hops: 0,
             }),
         }
     }
@@ -634,5 +657,49 @@ impl std::fmt::Debug for File {
         f.debug_struct("File")
             .field("std", &*self.std)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(any(loom, miri))))]
+mod tests {
+    use super::*;
+    use crate::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Large reads and writes take a few big pool operations, not one per small buffer.
+    #[test]
+    fn sequential_io_takes_few_pool_hops() {
+        const LEN: usize = 8 << 20;
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        let path = std::env::temp_dir().join(format!("magpie-fs-hops-{}", std::process::id()));
+        let data: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
+        rt.block_on(async {
+            let mut f = File::create(&path).await.unwrap();
+            f.write_all(&data).await.unwrap();
+            f.flush().await.unwrap();
+            assert_eq!(
+                f.inner.get_mut().hops,
+                LEN / MAX_BUF,
+                "one hop per 2 MiB written"
+            );
+
+            let mut f = File::open(&path).await.unwrap();
+            let mut back = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = f.read(&mut chunk).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                back.extend_from_slice(&chunk[..n]);
+            }
+            assert!(back == data, "read back differs");
+            let hops = f.inner.get_mut().hops;
+            // 64 KiB, 128 KiB, ... 2 MiB, 2 MiB, ..., the rest, the end: about 11.
+            assert!(
+                hops <= 12,
+                "{hops} pool hops for 8 MiB read 8 KiB at a time"
+            );
+        });
+        std::fs::remove_file(&path).unwrap();
     }
 }
