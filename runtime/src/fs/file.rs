@@ -9,11 +9,13 @@
 //!
 //! Rules:
 //! - F1. A read is served from buffered data if there is any; otherwise it sends one read
-//!   of `clamp(len, read_ahead, max_buf)` bytes to the pool. `read_ahead` starts at
-//!   64 KiB and doubles (up to `max_buf`) each time a read hop fills it, so a file read
-//!   front to back with small buffers takes few, growing hops (64 MiB in about 40, not
-//!   1,024); a write or a seek sets it back to 64 KiB. The OS file position is then ahead
-//!   of the caller's by the buffered bytes.
+//!   to the pool of at least the caller's length, at least `read_ahead` bytes and, for a
+//!   regular file, as much of the rest of the file as fits (all capped at `max_buf`), so
+//!   a file read front to back with small buffers takes few big hops (a 256 KiB file:
+//!   one, plus the one that sees the end). `read_ahead` starts at 64 KiB and doubles (up to
+//!   `max_buf`) each time a hop fills it, for files whose size says nothing (pipes,
+//!   `/proc`); a write or a seek sets it back to 64 KiB. The OS file position is then
+//!   ahead of the caller's by the buffered bytes.
 //! - F2. Every operation that moves or uses the position (write, seek, `set_len`,
 //!   `into_std`) first drops the buffered read data and seeks the OS position back by its
 //!   length, in the same pool hop, so the caller sees the position it expects.
@@ -180,6 +182,20 @@ impl Buf {
     }
 }
 
+/// The length of a read hop (rule F1): `len`, or more of a regular file's rest, up to
+/// `max`.
+fn read_len(mut file: &std::fs::File, len: usize, max: usize) -> usize {
+    let rest = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .and_then(|m| m.len().checked_sub(file.stream_position().ok()?));
+    match rest.and_then(|r| usize::try_from(r).ok()) {
+        Some(rest) if rest > len => rest.min(max),
+        _ => len,
+    }
+}
+
 /// Seeks `file` back over discarded read-ahead (rule F2); nothing for `back == 0`.
 fn undo_read_ahead(mut file: &std::fs::File, back: i64) -> io::Result<()> {
     if back != 0 {
@@ -262,8 +278,10 @@ impl Inner {
             let len = dst
                 .len()
                 .clamp(self.read_ahead.min(self.max_buf), self.max_buf);
+            let max = self.max_buf;
             let std = std.clone();
             self.start(move || {
+                let len = read_len(&std, len, max);
                 let res = buf.read_from(&std, len);
                 (Operation::Read(res), buf)
             })?;
@@ -694,10 +712,30 @@ mod tests {
             }
             assert!(back == data, "read back differs");
             let hops = f.inner.get_mut().hops;
-            // 64 KiB, 128 KiB, ... 2 MiB, 2 MiB, ..., the rest, the end: about 11.
+            // Four of 2 MiB (the file's size is known), one that sees the end.
+            assert_eq!(
+                hops,
+                LEN / MAX_BUF + 1,
+                "pool hops for 8 MiB read 8 KiB at a time"
+            );
+
+            // A file whose size says nothing (a socket here): read-ahead grows 64 KiB, ...
+            let (rx, mut tx) = std::os::unix::net::UnixStream::pair().unwrap();
+            let writer = std::thread::spawn(move || std::io::Write::write_all(&mut tx, &data));
+            let mut f = File::from_std(std::fs::File::from(std::os::fd::OwnedFd::from(rx)));
+            let mut total = 0;
+            loop {
+                let n = f.read(&mut chunk).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                total += n;
+            }
+            writer.join().unwrap().unwrap();
+            assert_eq!(total, LEN);
             assert!(
-                hops <= 12,
-                "{hops} pool hops for 8 MiB read 8 KiB at a time"
+                f.inner.get_mut().read_ahead > READ_AHEAD,
+                "read-ahead grew on a socket"
             );
         });
         std::fs::remove_file(&path).unwrap();
