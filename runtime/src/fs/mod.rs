@@ -8,7 +8,7 @@
 //! `PermissionDenied`, `IsADirectory`, `DirectoryNotEmpty`, ...), exactly as `std::fs`
 //! reports them.
 //!
-//! Whole-file helpers ([`read`], [`write`], [`read_to_string`], [`copy`]) are one pool hop
+//! Whole-file helpers ([`read`], [`write`](write()), [`read_to_string`], [`copy`]) are one pool hop
 //! each, whatever the size. [`File`] buffers: a read fetches up to 2 MiB (at least 64 KiB)
 //! in one hop and serves the following small reads from memory; a write copies up to
 //! 2 MiB into the file's buffer, returns at once, and writes it on the pool while the task
