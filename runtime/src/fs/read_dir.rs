@@ -165,11 +165,19 @@ impl futures_core::Stream for ReadDir {
 ///     assert_eq!(entry.path(), std::path::Path::new("/").join(entry.file_name()));
 /// });
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DirEntry {
     std: Arc<std::fs::DirEntry>,
     /// Fetched with the entry on the pool (free on most file systems, from `d_type`).
     file_type: Option<FileType>,
+}
+
+impl std::fmt::Debug for DirEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirEntry")
+            .field("path", &self.path())
+            .finish()
+    }
 }
 
 impl DirEntry {
