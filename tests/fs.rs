@@ -138,6 +138,13 @@ fn errors_keep_the_os_kind() {
                 );
             }
 
+            // Permission refused to root too: procfs files cannot be unlinked (EPERM).
+            #[cfg(target_os = "linux")]
+            {
+                let err = fs::remove_file("/proc/self/status").await.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{name}: {err}");
+            }
+
             // Refusals that hold for root too.
             let full = dir.join("full");
             fs::create_dir(&full).await.unwrap();
