@@ -46,6 +46,7 @@ mod builder;
 mod config;
 mod context;
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 mod metrics;
