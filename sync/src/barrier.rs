@@ -19,7 +19,7 @@ use core::task::{Context, Poll};
 
 use crate::coop;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Outcome {
@@ -317,31 +317,28 @@ impl Future for Wait<'_> {
         let parties = this.barrier.parties;
         let waiter = &this.waiter;
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
         let mut state = this.barrier.lock();
-        let outcome = if !waiter.is_idle() {
-            if !state.waiters.is_granted(waiter) {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.waiters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            match unsafe { state.waiters.remove(waiter) } {
-                Removed::Granted(outcome) => outcome,
-                Removed::Queued(_) => unreachable!("checked granted above"),
+        let outcome = if !waiter.is_idle() || (!state.broken && state.waiting + 1 < parties) {
+            let first = waiter.is_idle();
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with this
+            // barrier's list only, and `Drop` removes it (the contract of `poll_waiter`).
+            let polled = unsafe {
+                state
+                    .waiters
+                    .poll_waiter(waiter, cx.waker(), Outcome::Waiting, &mut stale)
+            };
+            match polled {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => {
+                    if first {
+                        state.waiting += 1;
+                    }
+                    return Poll::Pending;
+                }
             }
         } else if state.broken {
             Outcome::Broken
-        } else if state.waiting + 1 < parties {
-            // SAFETY: the waiter is ours and only used with this barrier's list; `self` is
-            // pinned (`Wait` is `!Unpin`) and `Drop` removes the waiter (wait list
-            // invariants 1 and 2).
-            unsafe {
-                state
-                    .waiters
-                    .push_back(waiter, cx.waker().clone(), Outcome::Waiting)
-            };
-            state.waiting += 1;
-            return Poll::Pending;
         } else {
             // This arrival completes the round: release the others in arrival order.
             let mut index = 0;
@@ -368,10 +365,11 @@ impl Future for Wait<'_> {
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
+            let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
             let mut state = self.barrier.lock();
             // Queued: the arrival is undone. Granted: the round already passed.
             // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-            if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter) } {
+            if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter, &mut stale) } {
                 state.waiting -= 1;
             }
         }

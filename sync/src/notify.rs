@@ -32,7 +32,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 const NOTIFIED: usize = 0b01;
 const WAITING: usize = 0b10;
@@ -252,35 +252,27 @@ impl Future for Notified<'_> {
         };
         let notify = this.notify;
         let waiter = &this.waiter;
-        let ready = if waiter.is_idle() {
+        if waiter.is_idle() {
             let mut s = notify.state.load(Ordering::Acquire);
             if this.try_complete(&mut s, false).is_ready() {
-                true
-            } else {
-                let mut list = notify.lock();
-                let mut s = notify.state.load(Ordering::Acquire);
-                if this.try_complete(&mut s, true).is_ready() {
-                    true
-                } else {
-                    // SAFETY: the waiter is ours and only used with this list; `self` is
-                    // pinned (`Notified` is `!Unpin`) and `Drop` removes the waiter
-                    // (wait list invariants 1 and 2).
-                    unsafe { list.push_back(waiter, cx.waker().clone(), Grant::None) };
-                    false
-                }
+                unit.made_progress();
+                return Poll::Ready(());
             }
+        }
+        let mut stale = StaleWakers::new(); // dropped after `list` (wait list invariant 6)
+        let mut list = notify.lock();
+        let ready = if waiter.is_idle()
+            && this
+                .try_complete(&mut notify.state.load(Ordering::Acquire), true)
+                .is_ready()
+        {
+            true
         } else {
-            let mut list = notify.lock();
-            if list.is_granted(waiter) {
-                // SAFETY: ours, granted in this list, under its lock (invariant 1).
-                unsafe { list.remove(waiter) };
-                true
-            } else {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { list.set_waker(waiter, cx.waker()) };
-                false
-            }
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with this
+            // list only, and `Drop` removes it (the contract of `poll_waiter`).
+            unsafe { list.poll_waiter(waiter, cx.waker(), Grant::None, &mut stale) }.is_ready()
         };
+        drop(list);
         if ready {
             unit.made_progress();
             Poll::Ready(())
@@ -297,9 +289,10 @@ impl Drop for Notified<'_> {
         }
         let notify = self.notify;
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `list` (invariant 6)
         let mut list = notify.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        match unsafe { list.remove(&self.waiter) } {
+        match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Granted(Grant::One) => notify.notify_one_locked(&mut list, &mut wakers),
             Removed::Granted(_) => {}
             Removed::Queued(_) => notify.sync_waiting(&list),

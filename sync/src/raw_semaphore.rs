@@ -42,7 +42,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 const CLOSED: usize = 0b01;
 const QUEUED: usize = 0b10;
@@ -278,7 +278,11 @@ impl<'a> Acquire<'a> {
     /// First poll: fast path, then queue under the lock (protocol steps 1 and 2).
     ///
     /// `self` must be pinned: the waiter may be queued.
-    fn poll_first(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    fn poll_first(
+        &self,
+        cx: &mut Context<'_>,
+        stale: &mut StaleWakers,
+    ) -> Poll<Result<(), Closed>> {
         let sem = self.sem;
         match sem.try_acquire(self.needed) {
             Ok(()) => return Poll::Ready(Ok(())),
@@ -306,10 +310,12 @@ impl<'a> Acquire<'a> {
                 Ok(_) => {
                     let need = self.needed - free;
                     debug_assert!(need > 0);
-                    // SAFETY: the waiter is ours and only used with this list; the caller
-                    // has `self` pinned and `Drop` removes the waiter (wait list
-                    // invariants 1 and 2).
-                    unsafe { list.push_back(&self.waiter, cx.waker().clone(), Need(need)) };
+                    // SAFETY: the waiter is ours (idle) and only used with this list; the
+                    // caller has `self` pinned and `Drop` removes the waiter (the
+                    // contract of `poll_waiter`).
+                    let queued =
+                        unsafe { list.poll_waiter(&self.waiter, cx.waker(), Need(need), stale) };
+                    debug_assert!(queued.is_pending());
                     return Poll::Pending;
                 }
                 Err(actual) => s = actual,
@@ -317,22 +323,22 @@ impl<'a> Acquire<'a> {
         }
     }
 
-    fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    fn poll_queued(
+        &self,
+        cx: &mut Context<'_>,
+        stale: &mut StaleWakers,
+    ) -> Poll<Result<(), Closed>> {
         let mut list = self.sem.lock();
-        if !list.is_granted(&self.waiter) {
-            // SAFETY: ours, queued in this list, under its lock (invariant 1).
-            unsafe { list.set_waker(&self.waiter, cx.waker()) };
-            return Poll::Pending;
-        }
-        // SAFETY: ours, granted in this list, under its lock (invariant 1).
-        match unsafe { list.remove(&self.waiter) } {
-            Removed::Granted(Need(0)) => Poll::Ready(Ok(())),
-            Removed::Granted(Need(missing)) => {
+        // SAFETY: ours, queued or granted in this list; the caller has `self` pinned and
+        // `Drop` removes the waiter (the contract of `poll_waiter`).
+        match unsafe { list.poll_waiter(&self.waiter, cx.waker(), Need(0), stale) } {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Need(0)) => Poll::Ready(Ok(())),
+            Poll::Ready(Need(missing)) => {
                 // Granted by close: return what had been assigned.
                 self.sem.release_locked(list, self.needed - missing);
                 Poll::Ready(Err(Closed))
             }
-            Removed::Queued(_) => unreachable!("checked granted above"),
         }
     }
 }
@@ -348,6 +354,7 @@ impl Future for Acquire<'_> {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
+        let mut stale = StaleWakers::new(); // dropped after the lock (wait list invariant 6)
         let result = if this.needed == 0 {
             Poll::Ready(if this.sem.is_closed() {
                 Err(Closed)
@@ -355,9 +362,9 @@ impl Future for Acquire<'_> {
                 Ok(())
             })
         } else if this.waiter.is_idle() {
-            this.poll_first(cx)
+            this.poll_first(cx, &mut stale)
         } else {
-            this.poll_queued(cx)
+            this.poll_queued(cx, &mut stale)
         };
         if result.is_ready() {
             unit.made_progress();
@@ -371,9 +378,10 @@ impl Drop for Acquire<'_> {
         if self.waiter.is_idle() {
             return;
         }
+        let mut stale = StaleWakers::new(); // dropped after the lock (invariant 6)
         let mut list = self.sem.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        let assigned = match unsafe { list.remove(&self.waiter) } {
+        let assigned = match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Queued(Need(missing)) | Removed::Granted(Need(missing)) => {
                 self.needed - missing
             }

@@ -18,8 +18,8 @@
 //! The `// SAFETY:` comments in this crate cite these by number.
 //!
 //! 1. **One owner, one list.** A [`Waiter`] is a field of exactly one waiting future (its
-//!    owner). Only the owner passes it to [`WaitList::push_back`], [`WaitList::set_waker`]
-//!    and [`WaitList::remove`], and always to the same list (that of the primitive it
+//!    owner). Only the owner passes it to [`WaitList::poll_waiter`] and
+//!    [`WaitList::remove`], and always to the same list (that of the primitive it
 //!    waits on). A waiter's links, waker and data are therefore read and written only
 //!    under that list's lock (every access goes through `&mut WaitList`); its state byte
 //!    is written only under it too, and read without it only by the owner, who alone
@@ -42,14 +42,16 @@
 //!    the waiter. `remove` reports whether the waiter was granted; an owner dropped after
 //!    its grant must then hand the grant on (to the next waiter or back to the primitive)
 //!    under the same lock, so nothing granted is ever lost.
-//! 6. **Wake outside the lock.** Wakers taken under the lock are collected in a
-//!    [`WakeList`] and woken after the lock is released, so a waker that runs user code
-//!    (or re-enters the primitive) never runs under it.
+//! 6. **Wake and drop outside the lock.** Wakers taken under the lock are collected in a
+//!    [`WakeList`] and woken after the lock is released; wakers taken out without a
+//!    wake-up (replaced by a re-poll with another waker, or held by a removed waiter) go
+//!    into a [`StaleWakers`] and are dropped after the lock is released. So a waker whose
+//!    `wake` or `drop` runs user code (or re-enters the primitive) never runs under it.
 
 use core::marker::PhantomPinned;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
-use core::task::Waker;
+use core::task::{Poll, Waker};
 
 use crate::loom::atomic::{AtomicU8, Ordering};
 use crate::loom::UnsafeCell;
@@ -227,7 +229,7 @@ impl<T: Copy> WaitList<T> {
     /// The caller owns `waiter` and uses it with this list only (invariant 1), `waiter` is
     /// idle, and it will not move or be freed before the caller passes it to
     /// [`remove`](Self::remove) (invariant 2).
-    pub(crate) unsafe fn push_back(&mut self, waiter: &Waiter<T>, waker: Waker, data: T) {
+    unsafe fn push_back(&mut self, waiter: &Waiter<T>, waker: Waker, data: T) {
         debug_assert!(waiter.is_idle(), "a waiter queued twice");
         let ptr = NonNull::from(waiter);
         let tail = self.tail;
@@ -249,26 +251,49 @@ impl<T: Copy> WaitList<T> {
         waiter.state.store(QUEUED, Ordering::Release);
     }
 
-    /// Whether the waiter was granted (call under the lock).
-    pub(crate) fn is_granted(&self, waiter: &Waiter<T>) -> bool {
-        waiter.state.load(Ordering::Acquire) == GRANTED
-    }
-
-    /// Replaces a queued waiter's waker unless it would wake the same task.
+    /// The poll of a waiting future, in one place for every primitive: a waiter not yet
+    /// queued is queued (with `waker` and `data`); a queued one has its waker refreshed;
+    /// a granted one is removed and its grant returned (invariant 5).
+    ///
+    /// `data` is only used to queue an idle waiter. A waker replaced by the refresh goes
+    /// into `stale`, to be dropped after the lock is released (invariant 6).
     ///
     /// # Safety
     ///
-    /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
-    pub(crate) unsafe fn set_waker(&mut self, waiter: &Waiter<T>, new: &Waker) {
-        if waiter.state.load(Ordering::Acquire) != QUEUED {
-            return; // granted: its waker was taken and must stay so (invariant 4)
-        }
-        // SAFETY: the waiter is ours and in this list, whose lock `&mut self` is.
-        unsafe {
-            with_node(NonNull::from(waiter), |node| match &*node.waker {
-                Some(w) if w.will_wake(new) => {}
-                _ => *node.waker = Some(new.clone()),
-            });
+    /// The caller owns `waiter` and uses it with this list only (invariant 1), and it will
+    /// not move or be freed before the caller passes it to [`remove`](Self::remove)
+    /// (invariant 2): in practice `waiter` is a field of a pinned `!Unpin` future whose
+    /// `Drop` removes a waiter that is not idle. Every poll site in this crate discharges
+    /// the contract in that way, so this is the one place that argues it.
+    pub(crate) unsafe fn poll_waiter(
+        &mut self,
+        waiter: &Waiter<T>,
+        waker: &Waker,
+        data: T,
+        stale: &mut StaleWakers,
+    ) -> Poll<T> {
+        match waiter.state.load(Ordering::Acquire) {
+            IDLE => {
+                // SAFETY: ours, idle, pinned until removed: the caller's contract.
+                unsafe { self.push_back(waiter, waker.clone(), data) };
+                Poll::Pending
+            }
+            QUEUED => {
+                // SAFETY: ours and queued in this list, whose lock `&mut self` is.
+                let old = unsafe {
+                    with_node(NonNull::from(waiter), |node| match &*node.waker {
+                        Some(w) if w.will_wake(waker) => None,
+                        _ => node.waker.replace(waker.clone()),
+                    })
+                };
+                stale.push(old);
+                Poll::Pending
+            }
+            // SAFETY: ours and granted in this list, under its lock (the contract).
+            _ => match unsafe { self.remove(waiter, stale) } {
+                Removed::Granted(data) => Poll::Ready(data),
+                Removed::Queued(_) => unreachable!("the state byte said granted"),
+            },
         }
     }
 
@@ -300,12 +325,17 @@ impl<T: Copy> WaitList<T> {
     }
 
     /// Takes the waiter out of the list (if queued) and makes it idle again; returns its
-    /// data and whether it had been granted (invariant 5).
+    /// data and whether it had been granted (invariant 5). A queued waiter's waker goes
+    /// into `stale`, to be dropped after the lock is released (invariant 6).
     ///
     /// # Safety
     ///
     /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
-    pub(crate) unsafe fn remove(&mut self, waiter: &Waiter<T>) -> Removed<T> {
+    pub(crate) unsafe fn remove(
+        &mut self,
+        waiter: &Waiter<T>,
+        stale: &mut StaleWakers,
+    ) -> Removed<T> {
         let ptr = NonNull::from(waiter);
         let state = waiter.state.load(Ordering::Acquire);
         // SAFETY: ours and in this list, under its lock (the caller's contract).
@@ -313,7 +343,7 @@ impl<T: Copy> WaitList<T> {
             if state == QUEUED {
                 self.unlink(ptr);
             }
-            with_node(ptr, |node| *node.waker = None);
+            stale.push(with_node(ptr, |node| node.waker.take()));
             with_data(ptr, |d| *d)
         };
         waiter.state.store(IDLE, Ordering::Release);
@@ -345,6 +375,39 @@ impl<T> core::fmt::Debug for WaitList<T> {
         f.debug_struct("WaitList")
             .field("empty", &self.head.is_none())
             .finish()
+    }
+}
+
+/// Wakers taken out of a wait list under its lock *without* a wake-up (a waker replaced
+/// by a re-poll, the waker of a removed waiter), to be dropped after the lock is released
+/// (invariant 6): a waker's drop may run user code that re-enters the primitive.
+///
+/// Declare it *before* the lock guard, so that it is dropped after the guard (locals drop
+/// in reverse order), or drop it explicitly after unlocking. One operation on one waiter
+/// leaves at most one stale waker, which is kept inline; more spill to a `Vec`.
+#[derive(Default)]
+pub(crate) struct StaleWakers {
+    one: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl StaleWakers {
+    pub(crate) const fn new() -> Self {
+        Self {
+            one: None,
+            more: Vec::new(),
+        }
+    }
+
+    /// Keeps a waker (if any) to be dropped later.
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        if let Some(w) = waker {
+            if self.one.is_none() {
+                self.one = Some(w);
+            } else {
+                self.more.push(w);
+            }
+        }
     }
 }
 
@@ -416,6 +479,7 @@ mod tests {
     fn fifo_order_and_removal_from_the_middle() {
         let mut list = WaitList::new();
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new();
         let (a, b, c, d) = (
             pin!(Waiter::new()),
             pin!(Waiter::new()),
@@ -426,25 +490,37 @@ mod tests {
         // SAFETY: the waiters are pinned on this stack frame and removed before its end;
         // this test owns them all and uses one list.
         unsafe {
-            list.push_back(a, Waker::noop().clone(), 'a');
-            list.push_back(b, Waker::noop().clone(), 'b');
-            list.push_back(c, Waker::noop().clone(), 'c');
+            assert!(list
+                .poll_waiter(a, Waker::noop(), 'a', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(b, Waker::noop(), 'b', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(c, Waker::noop(), 'c', &mut stale)
+                .is_pending());
             assert_eq!(list.queued_data(), ['a', 'b', 'c']);
-            assert_eq!(list.remove(b), Removed::Queued('b'));
+            assert_eq!(list.remove(b, &mut stale), Removed::Queued('b'));
             assert_eq!(list.queued_data(), ['a', 'c']);
             assert!(list.grant_front(&mut wakers));
-            assert!(list.is_granted(a));
+            assert_eq!(
+                list.poll_waiter(a, Waker::noop(), 'x', &mut stale),
+                Poll::Ready('a')
+            );
             assert_eq!(list.queued_data(), ['c']);
-            assert_eq!(list.remove(a), Removed::Granted('a'));
             assert!(a.is_idle());
             // A removed waiter can queue again.
-            list.push_back(d, Waker::noop().clone(), 'd');
-            list.push_back(b, Waker::noop().clone(), 'B');
+            assert!(list
+                .poll_waiter(d, Waker::noop(), 'd', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(b, Waker::noop(), 'B', &mut stale)
+                .is_pending());
             assert_eq!(list.queued_data(), ['c', 'd', 'B']);
-            assert_eq!(list.remove(c), Removed::Queued('c'));
+            assert_eq!(list.remove(c, &mut stale), Removed::Queued('c'));
             assert_eq!(list.with_front(|d| *d), Some('d'));
-            assert_eq!(list.remove(b), Removed::Queued('B'));
-            assert_eq!(list.remove(d), Removed::Queued('d'));
+            assert_eq!(list.remove(b, &mut stale), Removed::Queued('B'));
+            assert_eq!(list.remove(d, &mut stale), Removed::Queued('d'));
         }
         assert!(list.is_empty());
         assert_eq!(list.with_front(|d| *d), None);
@@ -475,16 +551,21 @@ mod tests {
     fn grant_takes_the_waker_once() {
         let mut list = WaitList::new();
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new();
         let a = pin!(Waiter::<()>::new());
         // SAFETY: pinned here, removed before the end of the test, one list.
         unsafe {
             list.push_back(&a, Waker::noop().clone(), ());
             assert!(list.grant_front(&mut wakers));
             assert_eq!(wakers.len, 1);
-            list.set_waker(&a, Waker::noop()); // ignored: granted waiters keep no waker
             assert!(!list.grant_front(&mut wakers));
             assert_eq!(wakers.len, 1);
-            assert_eq!(list.remove(&a), Removed::Granted(()));
+            // The re-poll consumes the grant; the granted waiter kept no waker.
+            assert_eq!(
+                list.poll_waiter(&a, Waker::noop(), (), &mut stale),
+                Poll::Ready(())
+            );
+            assert!(stale.one.is_none());
         }
     }
 }

@@ -77,7 +77,7 @@ use core::task::{Context, Poll};
 
 use crate::coop;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 pub use store::{Fifo, Lifo, Priority, Store};
 pub use stream::{OwnedQueueStream, QueueStream};
@@ -830,45 +830,40 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
         let queue = this.queue;
         let waiter = &this.waiter;
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
         let mut state = queue.lock();
-        let item = this.item.take().expect("Put polled after completion");
-        let result = if waiter.is_idle() {
-            match queue.try_put_locked(&mut state, item, &mut wakers) {
-                Ok(()) => Ok(()),
-                Err(TryPutError::Closed(item)) => Err(PutError(item)),
-                Err(TryPutError::Full(item)) => {
-                    this.item = Some(item);
-                    // SAFETY: the waiter is ours and only used with the putters' list;
-                    // `self` is pinned and `Drop` removes the waiter (wait list
-                    // invariants 1 and 2).
-                    unsafe {
-                        state
-                            .putters
-                            .push_back(waiter, cx.waker().clone(), Grant::None)
-                    };
-                    return Poll::Pending;
+        let mut item = this.item.take().expect("Put polled after completion");
+        let result = 'done: {
+            if waiter.is_idle() {
+                match queue.try_put_locked(&mut state, item, &mut wakers) {
+                    Ok(()) => break 'done Ok(()),
+                    Err(TryPutError::Closed(item)) => break 'done Err(PutError(item)),
+                    Err(TryPutError::Full(back)) => item = back,
                 }
             }
-        } else {
-            if !state.putters.is_granted(waiter) {
-                this.item = Some(item);
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.putters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            match unsafe { state.putters.remove(waiter) } {
-                Removed::Granted(Grant::Reserved) if !state.closed => {
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with the
+            // putters' list only, and `Drop` removes it (the contract of `poll_waiter`).
+            let polled = unsafe {
+                state
+                    .putters
+                    .poll_waiter(waiter, cx.waker(), Grant::None, &mut stale)
+            };
+            match polled {
+                Poll::Pending => {
+                    this.item = Some(item);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Grant::Reserved) if !state.closed => {
                     state.reserved_put -= 1;
                     state.items.push(item);
                     BaseQueue::<T, S>::pushed(&mut state, &mut wakers);
                     Ok(())
                 }
-                Removed::Granted(Grant::Reserved) => {
+                Poll::Ready(Grant::Reserved) => {
                     state.reserved_put -= 1;
                     Err(PutError(item))
                 }
-                _ => Err(PutError(item)),
+                Poll::Ready(_) => Err(PutError(item)),
             }
         };
         drop(state);
@@ -884,9 +879,11 @@ impl<T, S: Store<T>> Drop for Put<'_, T, S> {
             return;
         }
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
         let mut state = self.queue.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.putters.remove(&self.waiter) } {
+        let removed = unsafe { state.putters.remove(&self.waiter, &mut stale) };
+        if let Removed::Granted(Grant::Reserved) = removed {
             state.reserved_put -= 1;
             self.queue.slot_freed(&mut state, &mut wakers);
         }
@@ -939,17 +936,22 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             Poll::Pending => return Poll::Pending,
         };
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
         let mut state = self.lock();
         if !waiter.is_idle() {
-            if !state.getters.is_granted(waiter) {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.getters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
+            // SAFETY: ours, queued or granted in the getters' list, kept in place until
+            // `drop_getter` (this function's contract, that of `poll_waiter`).
+            match unsafe {
+                state
+                    .getters
+                    .poll_waiter(waiter, cx.waker(), Grant::None, &mut stale)
+            } {
+                Poll::Pending => return Poll::Pending,
                 // Saturating: an immediate close zeroes the reservations it drops.
-                state.reserved_get = state.reserved_get.saturating_sub(1);
+                Poll::Ready(Grant::Reserved) => {
+                    state.reserved_get = state.reserved_get.saturating_sub(1)
+                }
+                Poll::Ready(_) => {}
             }
         }
         let result = match self.try_get_locked(&mut state, &mut wakers) {
@@ -958,12 +960,13 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             Err(TryGetError::Empty) => {
                 // SAFETY: the waiter is ours (idle again) and only used with the getters'
                 // list; the caller keeps it in place until `drop_getter` removes it (this
-                // function's contract: invariants 1 and 2).
-                unsafe {
+                // function's contract, that of `poll_waiter`).
+                let queued = unsafe {
                     state
                         .getters
-                        .push_back(waiter, cx.waker().clone(), Grant::None)
+                        .poll_waiter(waiter, cx.waker(), Grant::None, &mut stale)
                 };
+                debug_assert!(queued.is_pending());
                 return Poll::Pending;
             }
         };
@@ -985,9 +988,11 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             return;
         }
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
         let mut state = self.lock();
         // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
+        let removed = unsafe { state.getters.remove(waiter, &mut stale) };
+        if let Removed::Granted(Grant::Reserved) = removed {
             state.reserved_get = state.reserved_get.saturating_sub(1);
             // Hand the reserved item to the next getter (step 4).
             if state.len() > state.reserved_get
@@ -1018,21 +1023,19 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
             Poll::Pending => return Poll::Pending,
         };
         let waiter = &this.waiter;
+        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
         let mut state = this.queue.lock();
-        if waiter.is_idle() {
-            if state.unfinished != 0 {
-                // SAFETY: the waiter is ours and only used with the joiners' list; `self`
-                // is pinned and `Drop` removes it (wait list invariants 1 and 2).
-                unsafe { state.joiners.push_back(waiter, cx.waker().clone(), ()) };
+        if !waiter.is_idle() || state.unfinished != 0 {
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with the
+            // joiners' list only, and `Drop` removes it (the contract of `poll_waiter`).
+            let polled = unsafe {
+                state
+                    .joiners
+                    .poll_waiter(waiter, cx.waker(), (), &mut stale)
+            };
+            if polled.is_pending() {
                 return Poll::Pending;
             }
-        } else if state.joiners.is_granted(waiter) {
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            unsafe { state.joiners.remove(waiter) };
-        } else {
-            // SAFETY: ours, queued in this list, under its lock (invariant 1).
-            unsafe { state.joiners.set_waker(waiter, cx.waker()) };
-            return Poll::Pending;
         }
         unit.made_progress();
         Poll::Ready(())
@@ -1043,8 +1046,9 @@ impl<T, S: Store<T>> Drop for Join<'_, T, S> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
             // A broadcast grant: nothing to hand on.
-            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-            unsafe { self.queue.lock().joiners.remove(&self.waiter) };
+            let mut stale = StaleWakers::new(); // dropped after the lock (invariant 6)
+                                                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            unsafe { self.queue.lock().joiners.remove(&self.waiter, &mut stale) };
         }
     }
 }
