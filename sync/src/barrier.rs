@@ -2,7 +2,7 @@
 //!
 //! # Protocol
 //!
-//! Everything happens under one short lock. The waiters of the current round are the
+//! **BAR-1.** Everything happens under one short lock. The waiters of the current round are the
 //! queued waiters of the wait list, counted in `waiting` (which changes with the list, in
 //! the same critical section), and a waiter dropped before the round completed simply
 //! leaves (its arrival is undone). The task
@@ -317,7 +317,7 @@ impl Future for Wait<'_> {
         let parties = this.barrier.parties;
         let waiter = &this.waiter;
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = this.barrier.lock();
         let outcome = if !waiter.is_idle() || (!state.broken && state.waiting + 1 < parties) {
             let first = waiter.is_idle();
@@ -365,10 +365,10 @@ impl Future for Wait<'_> {
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
-            let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
+            let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
             let mut state = self.barrier.lock();
             // Queued: the arrival is undone. Granted: the round already passed.
-            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
             if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter, &mut stale) } {
                 state.waiting -= 1;
             }

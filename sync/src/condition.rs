@@ -2,23 +2,23 @@
 //!
 //! # Protocol
 //!
-//! 1. **Queue before unlocking.** `wait(guard)` queues the waiter in the condition's list
+//! - **COND-1. Queue before unlocking.** `wait(guard)` queues the waiter in the condition's list
 //!    and only then drops the guard. A notifier that holds the mutex therefore finds the
 //!    waiter queued; one that does not hold it races as it would in asyncio. `WAITING`
 //!    mirrors "the list is not empty" (changed under the list lock only), so `notify` with
 //!    nobody waiting is one atomic load.
-//! 2. **Grants.** `notify(n)` grants the `n` longest-waiting waiters a `One` notification,
+//! - **COND-2. Grants.** `notify(n)` grants the `n` longest-waiting waiters a `One` notification,
 //!    `notify_all` grants every waiter an `All` notification. Notifications are not stored:
 //!    with nobody waiting they are no-ops, as in asyncio.
-//! 3. **Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
+//! - **COND-3. Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
 //!    returns the new guard.
-//! 4. **Cancellation.** A `wait` future dropped before it was notified leaves no trace
+//! - **COND-4. Cancellation.** A `wait` future dropped before it was notified leaves no trace
 //!    (its waiter leaves the list; the mutex was already released). One dropped after a `One`
 //!    notification, before it returned the guard (still queued as granted, or while
 //!    re-locking), hands a `One` notification to the next waiter. That is the case tokio
 //!    declined to build: without it, `notify(1)` to a waiter that is then cancelled would
 //!    be lost while other waiters sleep on. The re-lock's own cancellation is the mutex's
-//!    (see [`crate::raw_semaphore`], step 4).
+//!    (see [`crate::raw_semaphore`], SEM-4).
 
 use core::fmt;
 use core::future::Future;
@@ -331,11 +331,11 @@ impl<'a, T> Future for Wait<'_, 'a, T> {
                     this.cond.sync_waiting(&list);
                     drop(list);
                     this.state = State::Queued;
-                    drop(guard); // protocol step 1: queued first, then unlock
+                    drop(guard); // COND-1: queued first, then unlock
                     return Poll::Pending;
                 }
                 State::Queued => {
-                    let mut stale = StaleWakers::new(); // dropped after `list` (invariant 6)
+                    let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
                     let mut list = this.cond.lock();
                     // SAFETY: ours, queued or granted in this list; pinned, and removed by
                     // `Drop` (the contract of `poll_waiter`).
@@ -372,9 +372,9 @@ impl<T> Drop for Wait<'_, '_, T> {
         match &self.state {
             State::Queued => {
                 let mut wakers = WakeList::new();
-                let mut stale = StaleWakers::new(); // dropped after `list` (invariant 6)
+                let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
                 let mut list = self.cond.lock();
-                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+                // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
                 match unsafe { list.remove(&self.waiter, &mut stale) } {
                     Removed::Granted(Grant::One) => {
                         self.cond

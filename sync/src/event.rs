@@ -2,7 +2,7 @@
 //!
 //! # Protocol
 //!
-//! The flag is an atomic, so `is_set` and `wait` on a set event take no lock. A waiter
+//! **EVT-1.** The flag is an atomic, so `is_set` and `wait` on a set event take no lock. A waiter
 //! that finds the flag clear re-checks it under the waiter lock and queues in the same
 //! critical section; `set` stores the flag *before* taking the lock and granting every
 //! queued waiter. So a waiter either sees the flag or is queued before `set` looks at the
@@ -178,7 +178,7 @@ impl Future for Wait<'_> {
             unit.made_progress();
             return Poll::Ready(());
         }
-        let mut stale = StaleWakers::new(); // dropped after `list` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
         let mut list = this.event.lock();
         if waiter.is_idle() && this.event.is_set() {
             unit.made_progress();
@@ -198,8 +198,9 @@ impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
             // A broadcast grant has nothing to hand on: just leave the list.
-            let mut stale = StaleWakers::new(); // dropped after the lock (invariant 6)
-                                                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            // Dropped after the lock, which the statement below releases (WL-6).
+            let mut stale = StaleWakers::new();
+            // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
             unsafe { self.event.lock().remove(&self.waiter, &mut stale) };
         }
     }

@@ -11,16 +11,16 @@
 //!
 //! # Protocol
 //!
-//! 1. `notify_one` with `WAITING` clear sets `NOTIFIED` by CAS and takes no lock; with
+//! - **NOTIFY-1.** `notify_one` with `WAITING` clear sets `NOTIFIED` by CAS and takes no lock; with
 //!    `WAITING` set it takes the lock and grants the front waiter. The CAS fails if a
 //!    waiter queued in between, so the notification is never stored while someone waits.
-//! 2. A waiter first tries to consume `NOTIFIED` by CAS; otherwise, under the lock, it
+//! - **NOTIFY-2.** A waiter first tries to consume `NOTIFIED` by CAS; otherwise, under the lock, it
 //!    either consumes a `NOTIFIED` that arrived meanwhile or sets `WAITING` and queues
 //!    (one CAS decides which).
-//! 3. `notify_waiters` bumps the generation and grants every queued waiter, under the lock.
+//! - **NOTIFY-3.** `notify_waiters` bumps the generation and grants every queued waiter, under the lock.
 //!    A `notified()` future remembers the generation it was created in, so it completes
 //!    if `notify_waiters` ran after its creation even if it was not yet polled.
-//! 4. A waiter dropped after `notify_one` granted it hands the notification to the next
+//! - **NOTIFY-4.** A waiter dropped after `notify_one` granted it hands the notification to the next
 //!    waiter, or stores it as `NOTIFIED` if nobody waits: a `notify_one` is never lost.
 //!    A grant from `notify_waiters` is a broadcast and is not handed on.
 
@@ -217,7 +217,7 @@ struct Notified<'a> {
 }
 
 impl Notified<'_> {
-    /// Steps 2 and 3 for a waiter not yet queued; `Ready` if it need not wait.
+    /// NOTIFY-2 and NOTIFY-3 for a waiter not yet queued; `Ready` if it need not wait.
     fn try_complete(&self, s: &mut usize, waiting_too: bool) -> Poll<()> {
         let state = &self.notify.state;
         loop {
@@ -259,7 +259,7 @@ impl Future for Notified<'_> {
                 return Poll::Ready(());
             }
         }
-        let mut stale = StaleWakers::new(); // dropped after `list` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
         let mut list = notify.lock();
         let ready = if waiter.is_idle()
             && this
@@ -289,9 +289,9 @@ impl Drop for Notified<'_> {
         }
         let notify = self.notify;
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `list` (invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
         let mut list = notify.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
         match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Granted(Grant::One) => notify.notify_one_locked(&mut list, &mut wakers),
             Removed::Granted(_) => {}

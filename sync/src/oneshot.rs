@@ -7,7 +7,7 @@
 //!
 //! # Protocol
 //!
-//! The value, the receiver's waker and the two "dropped" flags live under one short lock
+//! **ONESHOT-1.** The value, the receiver's waker and the two "dropped" flags live under one short lock
 //! (the channel is used once, so the lock is uncontended but for the single hand-over).
 //! `set_result` stores the value and takes the receiver's waker in one critical section;
 //! the receiver checks for the value and stores its waker in one critical section: so the

@@ -13,25 +13,25 @@
 //!
 //! # Protocol
 //!
-//! 1. **Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
+//! - **SEM-1. Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
 //!    permits takes them with one CAS; a release that finds `QUEUED` clear adds its
 //!    permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
 //!    waiter queued in between, and the operation retries on the locked path.
-//! 2. **Queued implies no free permits.** A waiter that must queue first takes every free
+//! - **SEM-2. Queued implies no free permits.** A waiter that must queue first takes every free
 //!    permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
 //!    set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
 //!    barge past queued waiters (FIFO fairness), and a writer waiting for all of an
 //!    `RwLock`'s permits collects them as readers leave (no writer starvation).
-//! 3. **Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
+//! - **SEM-3. Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
 //!    the lock and assigns its permits to the front waiters: a waiter whose need drops to
 //!    zero is granted (unlinked, woken once). When the list empties, leftover permits go
 //!    back to the word and `QUEUED` is cleared in one CAS.
-//! 4. **Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
+//! - **SEM-4. Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
 //!    it had been assigned so far (all of them if it was granted, some if it was partly
-//!    served, none if it had just queued) are released through step 3, so they reach the
+//!    served, none if it had just queued) are released through SEM-3, so they reach the
 //!    next waiter or the word: no permit is lost, and a waiter dropped before any
 //!    assignment leaves no trace.
-//! 5. **Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
+//! - **SEM-5. Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
 //!    non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
 //!    has a need of zero). A waiter woken by close returns whatever it had been assigned.
 
@@ -141,7 +141,7 @@ impl RawSemaphore {
         }
     }
 
-    /// Adds `n` permits, serving queued waiters first (protocol step 3).
+    /// Adds `n` permits, serving queued waiters first (SEM-3).
     ///
     /// Panics if the count would exceed [`MAX_PERMITS`].
     pub(crate) fn release(&self, n: usize) {
@@ -200,7 +200,7 @@ impl RawSemaphore {
         }
     }
 
-    /// Under the lock with an empty list: permits += pool, `QUEUED` cleared (step 3).
+    /// Under the lock with an empty list: permits += pool, `QUEUED` cleared (SEM-3).
     fn drain_pool_and_clear_queued(&self, pool: usize) {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -223,7 +223,7 @@ impl RawSemaphore {
         }
     }
 
-    /// Closes the semaphore: pending and future acquires fail (protocol step 5).
+    /// Closes the semaphore: pending and future acquires fail (SEM-5).
     pub(crate) fn close(&self) {
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
         let mut wakers = WakeList::new();
@@ -258,7 +258,7 @@ impl core::fmt::Debug for RawSemaphore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
 
-/// A pending acquisition of `needed` permits. Dropping it follows protocol step 4.
+/// A pending acquisition of `needed` permits. Dropping it follows SEM-4.
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     needed: usize,
@@ -275,7 +275,7 @@ impl<'a> Acquire<'a> {
         }
     }
 
-    /// First poll: fast path, then queue under the lock (protocol steps 1 and 2).
+    /// First poll: fast path, then queue under the lock (SEM-1, SEM-2).
     ///
     /// `self` must be pinned: the waiter may be queued.
     fn poll_first(
@@ -354,7 +354,7 @@ impl Future for Acquire<'_> {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
-        let mut stale = StaleWakers::new(); // dropped after the lock (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after the lock (WL-6)
         let result = if this.needed == 0 {
             Poll::Ready(if this.sem.is_closed() {
                 Err(Closed)
@@ -378,9 +378,9 @@ impl Drop for Acquire<'_> {
         if self.waiter.is_idle() {
             return;
         }
-        let mut stale = StaleWakers::new(); // dropped after the lock (invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after the lock (WL-6)
         let mut list = self.sem.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
         let assigned = match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Queued(Need(missing)) | Removed::Granted(Need(missing)) => {
                 self.needed - missing

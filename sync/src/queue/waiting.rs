@@ -1,6 +1,6 @@
 //! The queues' waiting futures (`put`, `get`, `join`) and the getter poll they share with
-//! the streams. Each is a node in one of the queue's wait lists; the protocol steps cited
-//! here are those of the module docs of [`queue`](super).
+//! the streams. Each is a node in one of the queue's wait lists; the rules cited
+//! here are those of the module docs of [`queue`](super).
 
 use core::future::Future;
 use core::pin::Pin;
@@ -31,7 +31,7 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
         let queue = this.queue;
         let waiter = &this.waiter;
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = queue.lock();
         let mut item = this.item.take().expect("Put polled after completion");
         let result = 'done: {
@@ -80,9 +80,9 @@ impl<T, S: Store<T>> Drop for Put<'_, T, S> {
             return;
         }
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = self.queue.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
         let removed = unsafe { state.putters.remove(&self.waiter, &mut stale) };
         if let Removed::Granted(Grant::Reserved) = removed {
             state.reserved_put -= 1;
@@ -120,13 +120,13 @@ impl<T, S: Store<T>> Drop for Get<'_, T, S> {
 
 impl<T, S: Store<T>> BaseQueue<T, S> {
     /// One poll of a getter whose node is `waiter`: takes an item, or queues the waiter,
-    /// or consumes its grant. Shared by [`get`](Self::get) and the [streams](QueueStream).
+    /// or consumes its grant. Shared by [`get`](Self::get) and the [streams](super::QueueStream).
     ///
     /// # Safety
     ///
-    /// `waiter` belongs to the caller (wait list invariant 1), is passed only to this
+    /// `waiter` belongs to the caller (WL-1), is passed only to this
     /// queue's `poll_get`/`drop_getter`, and does not move or get freed until
-    /// `drop_getter` was called with it (invariant 2).
+    /// `drop_getter` was called with it (WL-2).
     pub(super) unsafe fn poll_get(
         &self,
         waiter: &Waiter<Grant>,
@@ -137,7 +137,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             Poll::Pending => return Poll::Pending,
         };
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = self.lock();
         if !waiter.is_idle() {
             // SAFETY: ours, queued or granted in the getters' list, kept in place until
@@ -178,7 +178,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
     }
 
     /// Takes a getter's `waiter` out of the getters' list when its owner goes away,
-    /// handing a reserved item on to the next getter (step 4).
+    /// handing a reserved item on to the next getter.
     ///
     /// # Safety
     ///
@@ -189,13 +189,13 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
             return;
         }
         let mut wakers = WakeList::new();
-        let mut stale = StaleWakers::new(); // dropped after `state` (invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = self.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
         let removed = unsafe { state.getters.remove(waiter, &mut stale) };
         if let Removed::Granted(Grant::Reserved) = removed {
             state.reserved_get = state.reserved_get.saturating_sub(1);
-            // Hand the reserved item to the next getter (step 4).
+            // Hand the reserved item to the next getter.
             if state.len() > state.reserved_get
                 && state.getters.grant_front_with(Grant::Reserved, &mut wakers)
             {
@@ -224,7 +224,7 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
             Poll::Pending => return Poll::Pending,
         };
         let waiter = &this.waiter;
-        let mut stale = StaleWakers::new(); // dropped after `state` (wait list invariant 6)
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = this.queue.lock();
         if !waiter.is_idle() || state.unfinished != 0 {
             // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with the
@@ -247,8 +247,9 @@ impl<T, S: Store<T>> Drop for Join<'_, T, S> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
             // A broadcast grant: nothing to hand on.
-            let mut stale = StaleWakers::new(); // dropped after the lock (invariant 6)
-                                                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
+            // Dropped after the lock, which the statement below releases (WL-6).
+            let mut stale = StaleWakers::new();
+            // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
             unsafe { self.queue.lock().joiners.remove(&self.waiter, &mut stale) };
         }
     }
