@@ -3,22 +3,22 @@
 //! # Protocol
 //!
 //! - **COND-1. Queue before unlocking.** `wait(guard)` queues the waiter in the condition's list
-//!    and only then drops the guard. A notifier that holds the mutex therefore finds the
-//!    waiter queued; one that does not hold it races as it would in asyncio. `WAITING`
-//!    mirrors "the list is not empty" (changed under the list lock only), so `notify` with
-//!    nobody waiting is one atomic load.
+//!   and only then drops the guard. A notifier that holds the mutex therefore finds the
+//!   waiter queued; one that does not hold it races as it would in asyncio. `WAITING`
+//!   mirrors "the list is not empty" (changed under the list lock only), so `notify` with
+//!   nobody waiting is one atomic load.
 //! - **COND-2. Grants.** `notify(n)` grants the `n` longest-waiting waiters a `One` notification,
-//!    `notify_all` grants every waiter an `All` notification. Notifications are not stored:
-//!    with nobody waiting they are no-ops, as in asyncio.
+//!   `notify_all` grants every waiter an `All` notification. Notifications are not stored:
+//!   with nobody waiting they are no-ops, as in asyncio.
 //! - **COND-3. Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
-//!    returns the new guard.
+//!   returns the new guard.
 //! - **COND-4. Cancellation.** A `wait` future dropped before it was notified leaves no trace
-//!    (its waiter leaves the list; the mutex was already released). One dropped after a `One`
-//!    notification, before it returned the guard (still queued as granted, or while
-//!    re-locking), hands a `One` notification to the next waiter. That is the case tokio
-//!    declined to build: without it, `notify(1)` to a waiter that is then cancelled would
-//!    be lost while other waiters sleep on. The re-lock's own cancellation is the mutex's
-//!    (see [`crate::raw_semaphore`], SEM-4).
+//!   (its waiter leaves the list; the mutex was already released). One dropped after a `One`
+//!   notification, before it returned the guard (still queued as granted, or while
+//!   re-locking), hands a `One` notification to the next waiter. That is the case tokio
+//!   declined to build: without it, `notify(1)` to a waiter that is then cancelled would
+//!   be lost while other waiters sleep on. The re-lock's own cancellation is the mutex's
+//!   (see [`crate::raw_semaphore`], SEM-4).
 
 use core::fmt;
 use core::future::Future;

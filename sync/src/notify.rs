@@ -12,17 +12,17 @@
 //! # Protocol
 //!
 //! - **NOTIFY-1.** `notify_one` with `WAITING` clear sets `NOTIFIED` by CAS and takes no lock; with
-//!    `WAITING` set it takes the lock and grants the front waiter. The CAS fails if a
-//!    waiter queued in between, so the notification is never stored while someone waits.
+//!   `WAITING` set it takes the lock and grants the front waiter. The CAS fails if a
+//!   waiter queued in between, so the notification is never stored while someone waits.
 //! - **NOTIFY-2.** A waiter first tries to consume `NOTIFIED` by CAS; otherwise, under the lock, it
-//!    either consumes a `NOTIFIED` that arrived meanwhile or sets `WAITING` and queues
-//!    (one CAS decides which).
+//!   either consumes a `NOTIFIED` that arrived meanwhile or sets `WAITING` and queues
+//!   (one CAS decides which).
 //! - **NOTIFY-3.** `notify_waiters` bumps the generation and grants every queued waiter, under the lock.
-//!    A `notified()` future remembers the generation it was created in, so it completes
-//!    if `notify_waiters` ran after its creation even if it was not yet polled.
+//!   A `notified()` future remembers the generation it was created in, so it completes
+//!   if `notify_waiters` ran after its creation even if it was not yet polled.
 //! - **NOTIFY-4.** A waiter dropped after `notify_one` granted it hands the notification to the next
-//!    waiter, or stores it as `NOTIFIED` if nobody waits: a `notify_one` is never lost.
-//!    A grant from `notify_waiters` is a broadcast and is not handed on.
+//!   waiter, or stores it as `NOTIFIED` if nobody waits: a `notify_one` is never lost.
+//!   A grant from `notify_waiters` is a broadcast and is not handed on.
 
 use core::fmt;
 use core::future::Future;

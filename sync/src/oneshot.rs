@@ -305,6 +305,8 @@ impl<T> Future for Receiver<T> {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
+        // A waker replaced below is dropped after the lock, as it may re-enter (WL-6).
+        let mut _stale: Option<Waker> = None;
         let mut state = this.inner.lock();
         let result = match state.value.take() {
             Some(v) => Ok(v),
@@ -312,7 +314,7 @@ impl<T> Future for Receiver<T> {
             None => {
                 match &mut state.rx_waker {
                     Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
+                    slot => _stale = slot.replace(cx.waker().clone()),
                 }
                 return Poll::Pending;
             }
@@ -328,10 +330,12 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = self.inner.lock();
         state.receiver_gone = true;
-        state.rx_waker = None;
+        let waker = state.rx_waker.take();
         let unread = state.value.take();
         drop(state);
-        drop(unread); // the value's destructor runs outside the lock
+        // The waker's and the value's destructors run outside the lock (WL-6).
+        drop(waker);
+        drop(unread);
     }
 }
 

@@ -14,26 +14,26 @@
 //! # Protocol
 //!
 //! - **SEM-1. Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
-//!    permits takes them with one CAS; a release that finds `QUEUED` clear adds its
-//!    permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
-//!    waiter queued in between, and the operation retries on the locked path.
+//!   permits takes them with one CAS; a release that finds `QUEUED` clear adds its
+//!   permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
+//!   waiter queued in between, and the operation retries on the locked path.
 //! - **SEM-2. Queued implies no free permits.** A waiter that must queue first takes every free
-//!    permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
-//!    set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
-//!    barge past queued waiters (FIFO fairness), and a writer waiting for all of an
-//!    `RwLock`'s permits collects them as readers leave (no writer starvation).
+//!   permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
+//!   set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
+//!   barge past queued waiters (FIFO fairness), and a writer waiting for all of an
+//!   `RwLock`'s permits collects them as readers leave (no writer starvation).
 //! - **SEM-3. Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
-//!    the lock and assigns its permits to the front waiters: a waiter whose need drops to
-//!    zero is granted (unlinked, woken once). When the list empties, leftover permits go
-//!    back to the word and `QUEUED` is cleared in one CAS.
+//!   the lock and assigns its permits to the front waiters: a waiter whose need drops to
+//!   zero is granted (unlinked, woken once). When the list empties, leftover permits go
+//!   back to the word and `QUEUED` is cleared in one CAS.
 //! - **SEM-4. Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
-//!    it had been assigned so far (all of them if it was granted, some if it was partly
-//!    served, none if it had just queued) are released through SEM-3, so they reach the
-//!    next waiter or the word: no permit is lost, and a waiter dropped before any
-//!    assignment leaves no trace.
+//!   it had been assigned so far (all of them if it was granted, some if it was partly
+//!   served, none if it had just queued) are released through SEM-3, so they reach the
+//!   next waiter or the word: no permit is lost, and a waiter dropped before any
+//!   assignment leaves no trace.
 //! - **SEM-5. Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
-//!    non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
-//!    has a need of zero). A waiter woken by close returns whatever it had been assigned.
+//!   non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
+//!   has a need of zero). A waiter woken by close returns whatever it had been assigned.
 
 use core::future::Future;
 use core::pin::Pin;

@@ -18,35 +18,35 @@
 //! The `// SAFETY:` comments in this crate cite these by name (`WL-1` to `WL-6`).
 //!
 //! - **WL-1. One owner, one list.** A [`Waiter`] is a field of exactly one waiting future (its
-//!    owner). Only the owner passes it to [`WaitList::poll_waiter`] and
-//!    [`WaitList::remove`], and always to the same list (that of the primitive it
-//!    waits on). A waiter's links, waker and data are therefore read and written only
-//!    under that list's lock (every access goes through `&mut WaitList`); its state byte
-//!    is written only under it too, and read without it only by the owner, who alone
-//!    moves a waiter out of and back into `IDLE`.
+//!   owner). Only the owner passes it to [`WaitList::poll_waiter`] and
+//!   [`WaitList::remove`], and always to the same list (that of the primitive it
+//!   waits on). A waiter's links, waker and data are therefore read and written only
+//!   under that list's lock (every access goes through `&mut WaitList`); its state byte
+//!   is written only under it too, and read without it only by the owner, who alone
+//!   moves a waiter out of and back into `IDLE`.
 //! - **WL-2. Pinned while not idle.** From `push_back` until `remove`, a waiter does not move
-//!    and is not freed: the owner is a pinned future (`!Unpin` through the waiter's
-//!    `PhantomPinned`), and its `Drop` removes a waiter that is not `IDLE` before the
-//!    waiter itself is dropped. A `Waiter` dropped while not idle aborts the process
-//!    rather than leave a dangling pointer in a list. (A pinned future that is leaked
-//!    instead, say with `mem::forget` of its `Box`, leaks its waiter too, which stays
-//!    valid.) So every pointer the list holds names a live waiter, and a list may be
-//!    dropped with waiters still linked: it follows no pointer when dropped.
+//!   and is not freed: the owner is a pinned future (`!Unpin` through the waiter's
+//!   `PhantomPinned`), and its `Drop` removes a waiter that is not `IDLE` before the
+//!   waiter itself is dropped. A `Waiter` dropped while not idle aborts the process
+//!   rather than leave a dangling pointer in a list. (A pinned future that is leaked
+//!   instead, say with `mem::forget` of its `Box`, leaks its waiter too, which stays
+//!   valid.) So every pointer the list holds names a live waiter, and a list may be
+//!   dropped with waiters still linked: it follows no pointer when dropped.
 //! - **WL-3. Queued means linked.** A waiter is in the FIFO chain if and only if it is
-//!    `QUEUED`. Arrival order is chain order, and every grant a primitive makes goes to the
-//!    front of the chain first (FIFO fairness).
+//!   `QUEUED`. Arrival order is chain order, and every grant a primitive makes goes to the
+//!   front of the chain first (FIFO fairness).
 //! - **WL-4. One wake per grant.** A grant unlinks the waiter and *takes* its waker; a granted
-//!    waiter has no waker left, so one grant wakes its waiter at most once.
+//!   waiter has no waker left, so one grant wakes its waiter at most once.
 //! - **WL-5. A grant is owned until consumed.** Between a grant and the owner's
-//!    [`WaitList::remove`], the grant (permits, a notification, a reserved item) belongs to
-//!    the waiter. `remove` reports whether the waiter was granted; an owner dropped after
-//!    its grant must then hand the grant on (to the next waiter or back to the primitive)
-//!    under the same lock, so nothing granted is ever lost.
+//!   [`WaitList::remove`], the grant (permits, a notification, a reserved item) belongs to
+//!   the waiter. `remove` reports whether the waiter was granted; an owner dropped after
+//!   its grant must then hand the grant on (to the next waiter or back to the primitive)
+//!   under the same lock, so nothing granted is ever lost.
 //! - **WL-6. Wake and drop outside the lock.** Wakers taken under the lock are collected in a
-//!    [`WakeList`] and woken after the lock is released; wakers taken out without a
-//!    wake-up (replaced by a re-poll with another waker, or held by a removed waiter) go
-//!    into a [`StaleWakers`] and are dropped after the lock is released. So a waker whose
-//!    `wake` or `drop` runs user code (or re-enters the primitive) never runs under it.
+//!   [`WakeList`] and woken after the lock is released; wakers taken out without a
+//!   wake-up (replaced by a re-poll with another waker, or held by a removed waiter) go
+//!   into a [`StaleWakers`] and are dropped after the lock is released. So a waker whose
+//!   `wake` or `drop` runs user code (or re-enters the primitive) never runs under it.
 
 use core::marker::PhantomPinned;
 use core::mem::ManuallyDrop;

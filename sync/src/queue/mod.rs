@@ -11,24 +11,24 @@
 //! short lock; every operation takes it once.
 //!
 //! - **Reservations.** A waiting getter is granted by *reserving* one stored item for it
-//!    (`reserved_get += 1`) and waking it; a waiting putter by reserving one free slot
-//!    (`reserved_put += 1`). Items stay in the store until the getter takes one, so
-//!    `qsize` counts them and an immediate close can drop them.
+//!   (`reserved_get += 1`) and waking it; a waiting putter by reserving one free slot
+//!   (`reserved_put += 1`). Items stay in the store until the getter takes one, so
+//!   `qsize` counts them and an immediate close can drop them.
 //! - **No barging.** `get_nowait` only takes an item that is not reserved
-//!    (`len > reserved_get`), `put_nowait` only fills a slot that is not reserved
-//!    (`len + reserved_put < capacity`). So with waiters queued, newcomers find nothing
-//!    and queue behind them: FIFO fairness across waiters.
+//!   (`len > reserved_get`), `put_nowait` only fills a slot that is not reserved
+//!   (`len + reserved_put < capacity`). So with waiters queued, newcomers find nothing
+//!   and queue behind them: FIFO fairness across waiters.
 //! - **Invariants.** Getters wait only while every stored item is reserved; putters only
-//!    while every free slot is reserved. Each push grants the front getter if an item is
-//!    unreserved; each pop grants the front putter if a slot is unreserved.
+//!   while every free slot is reserved. Each push grants the front getter if an item is
+//!   unreserved; each pop grants the front putter if a slot is unreserved.
 //! - **Cancellation.** A `get`/`put` dropped before it was granted only leaves its wait
-//!    list. One dropped after it was granted gives its reservation back and, in the same
-//!    critical section, grants the next waiter: no item or slot is stranded, and
-//!    the dropped `put` did not insert its item.
+//!   list. One dropped after it was granted gives its reservation back and, in the same
+//!   critical section, grants the next waiter: no item or slot is stranded, and
+//!   the dropped `put` did not insert its item.
 //! - **Close** (asyncio 3.13 `shutdown`). Sets `closed` and wakes every getter and putter
-//!    with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
-//!    fail once the store is empty. `close_immediate` also drops the stored items, lowers
-//!    the unfinished-task count by their number and releases `join` if it reaches zero.
+//!   with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
+//!   fail once the store is empty. `close_immediate` also drops the stored items, lowers
+//!   the unfinished-task count by their number and releases `join` if it reaches zero.
 //!
 //! # Streams
 //!
