@@ -11,6 +11,15 @@
 //! waiting. `reset` and `abort` grant every queued waiter a broken outcome; `abort` also
 //! marks the barrier broken for later arrivals. A waiter dropped after its round passed
 //! has nothing to hand on: the round is over.
+//!
+//! **BAR-2. A completed round stays passed.** The leader's grant is final: a waiter
+//! released by a round that completed returns `Ok` with its index even if `abort` (or
+//! `reset`) runs before it resumes. `abort` and `reset` only fail the waiters still
+//! queued for the current round, and arrivals after `abort`. (asyncio fails such a waiter
+//! with `BrokenBarrierError`: its barrier state only changes when the waiter resumes. In
+//! magpie the round passed when its last party arrived, which is what every party's
+//! index describes; failing some of them afterwards would report a round that did
+//! complete as broken for some parties and not for the leader.)
 
 use core::fmt;
 use core::future::Future;
@@ -216,6 +225,10 @@ impl Barrier {
     /// Breaks the barrier: every waiting and future [`wait`](Self::wait) fails with
     /// [`BrokenBarrierError`] until [`reset`](Self::reset).
     ///
+    /// Waiters released by a round that already completed are not waiting any more:
+    /// they return `Ok` even if they resume only after the abort (magpie's rule BAR-2;
+    /// asyncio would fail them, see the module docs and `docs/asyncio.md`).
+    ///
     /// # Examples
     ///
     /// ```
@@ -381,6 +394,22 @@ mod tests {
     use super::*;
     use crate::test_util::{block_on, now, scaled, Polled};
     use std::sync::Arc;
+
+    /// Issue 13 item 6 (BAR-2): a waiter released by a completed round keeps its `Ok`
+    /// even if `abort` runs before it resumes; only later arrivals fail.
+    #[test]
+    fn abort_after_a_completed_round_keeps_its_released_waiters_passed() {
+        let b = Barrier::new(2);
+        let mut first = Polled::new(b.wait());
+        first.pending();
+        let leader = now(b.wait()).expect("the second arrival completes the round");
+        assert!(leader.unwrap().is_leader());
+        assert_eq!(first.wakes(), 1);
+        b.abort(); // before the released waiter resumed
+        let released = first.ready().expect("the round had passed");
+        assert!(!released.is_leader());
+        assert!(now(b.wait()).unwrap().is_err(), "arrivals after abort fail");
+    }
 
     #[test]
     fn is_send_and_sync() {
