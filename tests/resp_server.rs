@@ -1,21 +1,10 @@
-//! The RESP server example (`examples/resp_server`), its real modules included here,
+//! The RESP server example (`examples/resp_server`), its real modules from the `magpie-apps` crate,
 //! served on magpie on an ephemeral port and driven by a small blocking RESP client.
 //!
 //! Waits are hang detectors (tens of seconds) or polls with generous deadlines; nothing
 //! depends on the machine being fast.
 
-#[path = "../examples/resp_server/commands.rs"]
-mod commands;
-#[path = "../examples/resp_server/config.rs"]
-mod config;
-#[path = "../examples/resp_server/protocol.rs"]
-mod protocol;
-#[path = "../examples/resp_server/server.rs"]
-mod server;
-#[path = "../examples/resp_server/session.rs"]
-mod session;
-#[path = "../examples/resp_server/store.rs"]
-mod store;
+use magpie_apps::resp::{config, protocol, server};
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -15,9 +15,9 @@ use magpie::net::{TcpListener, TcpStream};
 use magpie::sync::Semaphore;
 use magpie::time::{sleep, timeout, Instant, Sleep};
 
-use crate::config::Config;
-use crate::session::{Session, Step};
-use crate::store::{Store, EVICT_PERIOD};
+use crate::resp::config::Config;
+use crate::resp::session::{Session, Step};
+use crate::resp::store::{Store, EVICT_PERIOD};
 
 /// The refusal sent to a client over `--max-conns`.
 pub const TOO_MANY_CLIENTS: &[u8] = b"-ERR max number of clients reached\r\n";

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::protocol::Limits;
+use crate::resp::protocol::Limits;
 
 /// The usage text, with every default.
 pub const USAGE: &str = "\

@@ -5,10 +5,10 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{
+use crate::resp::protocol::{
     write_array_header, write_bulk, write_error, write_integer, write_null, write_simple,
 };
-use crate::store::Store;
+use crate::resp::store::Store;
 
 /// A request's arguments: ranges into the read buffer they were parsed from.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +26,11 @@ impl<'a> Args<'a> {
     /// Number of arguments, the command name included.
     pub fn len(&self) -> usize {
         self.ranges.len()
+    }
+
+    /// Whether there are no arguments at all (not even a command name).
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 
     /// Argument `i` (0 is the command name).
@@ -366,7 +371,7 @@ fn incr(store: &Store, key: &[u8], out: &mut Vec<u8>) {
         return;
     };
     let mut digits = Vec::with_capacity(20);
-    crate::protocol::write_decimal(&mut digits, next);
+    crate::resp::protocol::write_decimal(&mut digits, next);
     shard.set(key, &digits, expires_at);
     write_integer(out, next);
 }

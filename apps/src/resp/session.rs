@@ -17,9 +17,9 @@
 
 use std::ops::Range;
 
-use crate::commands::{execute, After, Args};
-use crate::protocol::{parse_command, write_error, Limits, Parsed};
-use crate::store::Store;
+use crate::resp::commands::{execute, After, Args};
+use crate::resp::protocol::{parse_command, write_error, Limits, Parsed};
+use crate::resp::store::Store;
 
 /// The smallest free space offered to a read.
 const READ_CHUNK: usize = 16 * 1024;

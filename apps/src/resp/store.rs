@@ -163,6 +163,11 @@ impl Shard {
     pub fn len(&self) -> usize {
         self.map.len()
     }
+
+    /// Whether the shard holds no keys (expired ones count as held until evicted).
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
 }
 
 /// The sharded key space.
@@ -235,6 +240,11 @@ impl Store {
     /// Number of keys held, expired-but-not-yet-evicted ones included.
     pub fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.lock(i).len()).sum()
+    }
+
+    /// Whether no shard holds a key (expired ones count as held until evicted).
+    pub fn is_empty(&self) -> bool {
+        (0..SHARDS).all(|i| self.lock(i).is_empty())
     }
 }
 

@@ -1,7 +1,7 @@
-// The HTTP service of the hello-world server, shared word for word by the magpie example
-// (examples/http_server.rs), the tokio twin it is benchmarked against
-// (benches/src/bin/http_server_tokio.rs) and tests/compat_hyper.rs, so a comparison of
-// the two measures the runtimes, not the services. Included with `#[path]`.
+//! The HTTP service of the hello-world server, shared word for word by the magpie example
+//! (examples/http_server.rs), the tokio twin it is benchmarked against
+//! (benches/src/bin/http_server_tokio.rs) and tests/compat_hyper.rs, so a comparison of
+//! the two measures the runtimes, not the services.
 
 use std::convert::Infallible;
 
