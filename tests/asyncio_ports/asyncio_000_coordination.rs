@@ -2,11 +2,11 @@
 //! against the Python original's: ordering where the original's is deterministic, totals,
 //! timings as bounds.
 
-#[path = "../examples/seeds_000_coordination.rs"]
+#[path = "../../examples/seeds_000_coordination.rs"]
 #[allow(dead_code)]
 mod seed;
 
-mod support;
+use crate::support;
 
 use support::seed_output::{run_with, s, Output, SLACK};
 

@@ -1,11 +1,11 @@
 //! Runs every example of `examples/seeds_001_concurrent_tasks.rs` and checks its output
 //! against the Python original's.
 
-#[path = "../examples/seeds_001_concurrent_tasks.rs"]
+#[path = "../../examples/seeds_001_concurrent_tasks.rs"]
 #[allow(dead_code)]
 mod seed;
 
-mod support;
+use crate::support;
 
 use support::seed_output::{run_with, Output};
 

@@ -1,10 +1,10 @@
 //! Runs every example of `examples/seeds_002_locks_semaphores.rs` and checks its output.
 
-#[path = "../examples/seeds_002_locks_semaphores.rs"]
+#[path = "../../examples/seeds_002_locks_semaphores.rs"]
 #[allow(dead_code)]
 mod seed;
 
-mod support;
+use crate::support;
 
 use support::seed_output::{run_with, Output};
 

@@ -1,11 +1,11 @@
 //! Runs every example of `examples/seeds_004_asyncio_tour.rs` and checks its output
 //! against the Python original's.
 
-#[path = "../examples/seeds_004_asyncio_tour.rs"]
+#[path = "../../examples/seeds_004_asyncio_tour.rs"]
 #[allow(dead_code)]
 mod seed;
 
-mod support;
+use crate::support;
 
 use support::seed_output::{run_with, s, Output, SCALE, SLACK};
 

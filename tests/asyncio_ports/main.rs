@@ -1,4 +1,5 @@
-//! Ports of asyncio seed documents: one module per seed document, each running its example in `examples/seeds_NNN_*.rs` and checking the output against the Python original's.
+//! Ports of asyncio seed documents: one module per seed document, each running its example
+//! in `examples/seeds_NNN_*.rs` and checking the output against the Python original's.
 //!
 //! One test binary per area (see `tests/README.md`): each module below was a test file
 //! of its own.

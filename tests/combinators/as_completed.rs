@@ -1,7 +1,7 @@
 //! as_completed: completion order, abort on drop and on panic, the cooperative budget, on
 //! both runtime flavours.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! gather, try_gather, gather_outcomes: input order, abort on drop and on failure,
 //! parallelism, on both runtime flavours.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,5 @@
-//! The combinators: gather, wait, as_completed, shield/select, parallel, task groups, their types, and their stress shapes.
+//! The combinators: gather, wait, as_completed, shield/select, parallel, task groups, their
+//! types, and their stress shapes.
 //!
 //! One test binary per area (see `tests/README.md`): each module below was a test file
 //! of its own.

@@ -1,6 +1,6 @@
 //! shield, select and race, on both runtime flavours.
 
-mod support;
+use crate::support;
 
 use std::future::{pending, Future};
 use std::pin::Pin;

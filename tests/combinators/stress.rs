@@ -3,7 +3,7 @@
 //! dropped mid-flight. Every future ever created is counted at creation and at drop: none
 //! may be left once the group has joined (or, for drops, promptly after).
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

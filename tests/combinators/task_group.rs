@@ -1,7 +1,7 @@
 //! TaskGroup: every failure mode, cancellation, nesting, siblings spawned by children, and
 //! "no child outlives its group", with drop counters, on both runtime flavours.
 
-mod support;
+use crate::support;
 
 use std::future::pending;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

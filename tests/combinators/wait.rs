@@ -1,6 +1,6 @@
 //! `wait(handles, ReturnWhen, timeout)`: each `ReturnWhen`, timeouts, nothing cancelled,
 //! outputs kept, on both flavours.
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Bad input gives `io::Error`s with the OS's kind, never a panic or a hang: a used port,
 //! a closed port, a peer reset, sockets outliving their runtime.
 
-mod support;
+use crate::support;
 
 use std::io::ErrorKind;
 use std::time::Duration;

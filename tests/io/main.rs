@@ -1,4 +1,5 @@
-//! I/O and time: TCP, UDP, Unix sockets, I/O errors, the cooperative budget of sockets and timers, sleep, interval and timeout.
+//! I/O and time: TCP, UDP, Unix sockets, I/O errors, the cooperative budget of sockets and
+//! timers, sleep, interval and timeout.
 //!
 //! One test binary per area (see `tests/README.md`): each module below was a test file
 //! of its own.

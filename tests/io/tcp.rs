@@ -1,7 +1,7 @@
 //! TCP: many concurrent echo connections byte-exact, accept storms, half-close, split
 //! halves, vectored writes, std conversions. Every test runs on both runtime flavours.
 
-mod support;
+use crate::support;
 
 use std::io::IoSlice;
 use std::net::Shutdown;

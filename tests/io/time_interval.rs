@@ -1,6 +1,6 @@
 //! `interval`: ticks on schedule, first at once; missed-tick policies.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

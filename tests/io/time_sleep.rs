@@ -1,6 +1,6 @@
 //! Sleeps: never early, in deadline order, cleaned up when dropped; odd deadlines.
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::pin::Pin;

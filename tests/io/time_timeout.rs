@@ -1,7 +1,7 @@
 //! `timeout` is asyncio's `wait_for`: the output if in time, otherwise the inner future is
 //! dropped and `Err(Elapsed)` returned.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

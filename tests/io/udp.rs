@@ -1,6 +1,6 @@
 //! UDP round trips, connected and unconnected, on both flavours.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

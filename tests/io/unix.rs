@@ -1,7 +1,7 @@
 //! Unix-domain sockets and `Async<T>` over arbitrary descriptors.
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 

@@ -1,6 +1,6 @@
 //! `JoinHandle::abort`: before, during and after a poll, from other threads, racing
 //! completion.
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! `spawn_blocking`: results and panics through `JoinHandle`, the thread bound, idle
 //! threads exiting, shutdown waiting for running closures, and workers left free.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,5 +1,4 @@
 //! Builder settings, bad input, thread naming and hooks, metrics.
-mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,5 @@
 //! Fairness: `yield_now` goes to the back of the queue, and the cooperative budget forces
 //! an always-ready task to yield.
-mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The runtime: spawning, aborting, panics, shutdown, the builder, fairness and the blocking pool.
+//! The runtime: spawning, aborting, panics, shutdown, the builder, fairness and the
+//! blocking pool.
 //!
 //! One test binary per area (see `tests/README.md`): each module below was a test file
 //! of its own.

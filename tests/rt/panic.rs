@@ -1,5 +1,5 @@
 //! A panicking task yields `is_panic()`; the worker and runtime go on.
-mod support;
+use crate::support;
 
 use support::flavors;
 

@@ -1,6 +1,6 @@
 //! Shutdown: every future dropped exactly once, parked-forever tasks included; threads
 //! joined; no hang.
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

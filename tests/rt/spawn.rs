@@ -1,5 +1,5 @@
 //! Spawning and joining: counts, results, detach, nesting, handles, foreign wakes.
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -5,9 +5,7 @@
 //! through a guard inside each future that sees how it ended; the two tallies must agree.
 //! 500,000 tasks at full scale (`MAGPIE_STRESS_SCALE=1`).
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;

@@ -11,9 +11,7 @@
 //!
 //! 20,000 groups and 20,000 gathers at full scale (`MAGPIE_STRESS_SCALE=1`).
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};

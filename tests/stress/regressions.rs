@@ -1,9 +1,7 @@
 //! Regression tests for bugs the stress tests found, each named after its failure and
 //! small enough to run in every `cargo test`.
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
 
 use std::sync::Arc;
 use std::time::Duration;

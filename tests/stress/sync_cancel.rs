@@ -10,9 +10,7 @@
 //! grant as a hang: one notification is outstanding at a time and the next is only sent
 //! once a waiter consumed it, so a grant swallowed by a cancelled waiter stalls the run.
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
 
 use std::future::Future;
 use std::pin::Pin;

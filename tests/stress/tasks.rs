@@ -4,9 +4,7 @@
 //! returns is checked exactly against one computed without the runtime, and every task is
 //! counted once when it runs and once when its future is dropped.
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
 
 use std::future::Future;
 use std::pin::Pin;

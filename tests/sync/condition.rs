@@ -1,7 +1,7 @@
 //! `magpie::sync::Condition` on the real runtime: the asyncio producer/consumer seed,
 //! notify with and without the lock, the notification hand-off on cancel, and a stress.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! `magpie::sync::Event` on the real runtime: the asyncio seed example and cancellation.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! The coordination primitives of `magpie::sync`: barrier, condition, event, mutex, notify, oneshot, queue (with a model-based property test), rwlock, semaphore.
+//! The coordination primitives of `magpie::sync`: barrier, condition, event, mutex, notify,
+//! oneshot, queue (with a model-based property test), rwlock, semaphore.
 //!
 //! One test binary per area (see `tests/README.md`): each module below was a test file
 //! of its own.

@@ -2,7 +2,7 @@
 //! cancellation before and after the lock was granted, the cooperative budget, and a
 //! multi-thread stress that checks the protected counter is exact.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! `magpie::sync::Notify` on the real runtime: permits, broadcasts, cancellation.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

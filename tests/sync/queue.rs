@@ -2,7 +2,7 @@
 //! consumers, `task_done`/`join`, asyncio 3.13's shutdown semantics, cancellation, and a
 //! stress that checks every item is delivered exactly once.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -11,7 +11,7 @@
 //! `unfinished_tasks` and `is_closed`, and every waiter the model granted must have been
 //! woken.
 
-mod support;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -1,6 +1,6 @@
 //! `magpie::sync::RwLock` on the real runtime: writer preference, cancellation, stress.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! examples, cancellation before and after permits were granted, and a multi-thread stress
 //! that checks every permit comes back.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
