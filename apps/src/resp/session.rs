@@ -22,7 +22,7 @@ use crate::resp::protocol::{parse_command, write_error, Limits, Parsed};
 use crate::resp::store::Store;
 
 /// The smallest free space offered to a read.
-const READ_CHUNK: usize = 16 * 1024;
+pub const READ_CHUNK: usize = 16 * 1024;
 
 /// Replies are flushed once this many bytes are waiting, even mid-batch, so a pipeline of
 /// large GETs cannot make the output buffer grow without bound: the peer must read.
