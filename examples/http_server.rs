@@ -11,8 +11,7 @@
 //! `scripts/http_bench.sh` loads it with wrk beside its tokio twin
 //! (`benches/src/bin/http_server_tokio.rs`), which serves the same `service.rs`.
 
-#[path = "http_common/service.rs"]
-mod service;
+use magpie_apps::http as service;
 
 use magpie::compat::hyper::{MagpieIo, MagpieTimer};
 use magpie::net::TcpListener;

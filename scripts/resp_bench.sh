@@ -31,6 +31,8 @@ fi
 
 cargo build --release --example resp_server
 cargo build --release -p magpie-benches --bin resp_server_tokio
+# Ask cargo where the binaries went: CARGO_TARGET_DIR (or a config's target-dir) may move them.
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
 work=$(mktemp -d)
 pids=()
@@ -41,9 +43,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target/release/examples/resp_server --port "$MAGPIE_PORT" >"$work/magpie.log" 2>&1 &
+"$target/release/examples/resp_server" --port "$MAGPIE_PORT" >"$work/magpie.log" 2>&1 &
 pids+=($!)
-target/release/resp_server_tokio --port "$TOKIO_PORT" >"$work/tokio.log" 2>&1 &
+"$target/release/resp_server_tokio" --port "$TOKIO_PORT" >"$work/tokio.log" 2>&1 &
 pids+=($!)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   >"$work/redis.log" 2>&1 &

@@ -8,9 +8,9 @@
 #
 # ThreadSanitizer: `-Zsanitizer=thread` with `-Zbuild-std` (std itself must be
 # instrumented, or every lock in it looks like a race), nightly, in target/tsan so the
-# normal build is left alone. It covers the stress suite (tests/stress_*.rs, picked up by
-# glob), the facade's runtime and sync tests (tests/rt_*.rs, tests/sync_*.rs) and the unit
-# tests of magpie-runtime and magpie-sync. Suppressions: scripts/tsan.supp (each one
+# normal build is left alone. It covers the stress suite (test binaries `stress` and
+# `stress_shutdown`), the facade's runtime and sync tests (binaries `rt` and `sync`, see
+# tests/README.md) and the unit tests of magpie-runtime and magpie-sync. Suppressions: scripts/tsan.supp (each one
 # justified there).
 #
 # valgrind memcheck: the debug test binaries of magpie-runtime and magpie-sync, and the
@@ -70,23 +70,32 @@ fi
 logs=target/sanitize
 mkdir -p "$logs"
 
-# The facade's integration tests by area. The short form keeps the stress suite and the
-# tests that exercise cross-thread hand-offs the most (wakes, grants passed on, shutdown).
-stress_tests=()
-for f in tests/stress_*.rs; do
-  [ -e "$f" ] && stress_tests+=("$(basename "$f" .rs)")
-done
+# The facade's integration tests by area: test binaries (tests/README.md), and per binary
+# the libtest filters that pick its modules (none: every test). The short form keeps the
+# stress suite and the modules that exercise cross-thread hand-offs the most (wakes, grants
+# passed on, shutdown).
+stress_tests=(stress stress_shutdown)
+declare -A tsan_filters=() valgrind_filters=()
 if [ "$short" = 1 ]; then
-  tsan_tests=("${stress_tests[@]}" rt_abort rt_shutdown rt_spawn sync_condition sync_mutex
-    sync_notify sync_queue sync_semaphore)
-  valgrind_tests=(rt_abort rt_shutdown sync_mutex)
+  tsan_tests=("${stress_tests[@]}" rt sync)
+  tsan_filters[rt]="abort:: shutdown:: spawn::"
+  tsan_filters[sync]="condition:: mutex:: notify:: queue:: semaphore::"
+  valgrind_tests=(rt sync)
+  valgrind_filters[rt]="abort:: shutdown::"
+  valgrind_filters[sync]="mutex::"
   valgrind_libs=(magpie-sync)
 else
-  tsan_tests=("${stress_tests[@]}")
-  for f in tests/rt_*.rs tests/sync_*.rs; do tsan_tests+=("$(basename "$f" .rs)"); done
+  tsan_tests=("${stress_tests[@]}" rt sync)
   valgrind_tests=("${tsan_tests[@]}")
   valgrind_libs=(magpie-sync magpie-runtime)
 fi
+
+# A test executable's target name: cargo names it `<target>-<hash>`.
+target_of() {
+  local name
+  name="$(basename "$1")"
+  echo "${name%-*}"
+}
 
 # `cargo test --no-run --message-format=json` names every test executable it built.
 executables() {
@@ -155,6 +164,8 @@ $(RUSTFLAGS="${RUSTFLAGS:-} -Zsanitizer=thread" CARGO_TARGET_DIR="${TSAN_TARGET_
   local opts="suppressions=$PWD/scripts/tsan.supp halt_on_error=0 exitcode=66 second_deadlock_stack=1"
   local bin
   for bin in $bins; do
+    # shellcheck disable=SC2206 # the filters are words on purpose
+    bin_args=(${tsan_filters[$(target_of "$bin")]:-})
     run_binary tsan "$bin" env TSAN_OPTIONS="$opts ${TSAN_OPTIONS:-}"
   done
 }
@@ -174,13 +185,16 @@ $(cargo test --no-run --message-format=json -p magpie $(test_args "${valgrind_te
     --error-exitcode=1 --num-callers=40 --fair-sched=yes)
   [ -f scripts/valgrind.supp ] && vg+=(--suppressions=scripts/valgrind.supp)
   local bin
+  local t
   for bin in $bins; do
-    case "$(basename "$bin")" in
+    t="$(target_of "$bin")"
+    # shellcheck disable=SC2206 # the filters are words on purpose
+    bin_args=(${valgrind_filters[$t]:-})
+    case "$t" in
       # One stress test at a time: valgrind serializes every thread anyway, and two
       # stress tests sharing its one lane slow each other past their 60 s hang detectors
-      # (stress_faults: 7 s and 45 s alone, both over 60 s together).
-      stress_*) bin_args=(--test-threads=1) ;;
-      *) bin_args=() ;;
+      # (the faults module: 7 s and 45 s alone, both over 60 s together).
+      stress | stress_shutdown) bin_args+=(--test-threads=1) ;;
     esac
     run_binary valgrind "$bin" "${vg[@]}"
   done

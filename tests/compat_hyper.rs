@@ -3,9 +3,7 @@
 //! hand-written requests; keep-alive, concurrency on a multi-thread runtime, and hyper's
 //! header read timeout running on `MagpieTimer`.
 
-#[allow(dead_code)] // `port_from_args` is the example's, not the tests'
-#[path = "../examples/http_common/service.rs"]
-mod service;
+use magpie_apps::http as service;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

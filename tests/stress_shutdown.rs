@@ -6,10 +6,10 @@
 //! permits and the lock are free again, and the process has no more threads than before the
 //! runtime was built.
 //!
-//! The thread count is read from `/proc/self/task`, so this file has a single `#[test]`
-//! that runs its cases one after another: no other test of this binary runs threads at the
-//! same time. Worker threads are joined by the drop; blocking-pool threads are waited for
-//! until they leave their loop (they are not joined), so the count may take a moment to
+//! The thread count is read from `/proc/self/task`, so this file is a test binary of its
+//! own (not in `tests/stress/`) with a single `#[test]` that runs its cases one after
+//! another: no other test of this process runs threads at the same time. Worker threads
+//! are joined by the drop; blocking-pool threads are waited for until they leave their loop (they are not joined), so the count may take a moment to
 //! settle: it is polled for up to a few seconds.
 
 #[path = "support/stress.rs"]

@@ -1,4 +1,7 @@
 //! An idle runtime parks: no spinning, no periodic wake-ups (with no timers armed).
+//!
+//! A binary of its own (not in `tests/io/`): it reads the CPU time of this process's
+//! threads from /proc, which any other test running beside it in the process would add to.
 
 use std::time::Duration;
 

@@ -103,6 +103,7 @@ pub mod magpie {
     include!("workloads_net.rs");
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
+    include!("workloads_accuracy.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -113,6 +114,7 @@ pub mod tokio {
     include!("workloads_net.rs");
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
+    include!("workloads_accuracy.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -123,6 +125,7 @@ pub mod smol {
     include!("workloads_net.rs");
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
+    include!("workloads_accuracy.rs");
 }
 
 /// The runtimes compared, in table order.

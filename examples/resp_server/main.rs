@@ -19,7 +19,8 @@
 //! or oversized request gets `-ERR Protocol error: ...` and the connection is closed; an
 //! oversized one is refused from its header, before its payload is read or allocated.
 //!
-//! Layout: `protocol.rs` parses requests and encodes replies, `store.rs` is the sharded
+//! The code lives in the `magpie-apps` crate (`apps/src/resp/`), shared with the test,
+//! the tokio twin and the fuzz target. Layout: `protocol.rs` parses requests and encodes replies, `store.rs` is the sharded
 //! key space, `commands.rs` the command semantics, `session.rs` one connection's buffers
 //! (pipelining: every complete request in the buffer is answered, replies leave in one
 //! write), `config.rs` the options; only `server.rs` knows the runtime. The tokio twin
@@ -30,14 +31,9 @@
 //! docs/benchmarks.md). Keys expire lazily on access and actively: a task runs every
 //! 100 ms and drops due keys from each shard's deadline heap.
 
-mod commands;
-mod config;
-mod protocol;
-mod server;
-mod session;
-mod store;
-
 use std::process::ExitCode;
+
+use magpie_apps::resp::{config, server};
 
 fn main() -> ExitCode {
     let config = match config::Config::from_args(std::env::args().skip(1)) {

@@ -1,4 +1,4 @@
-//! Fuzzes the RESP request parser of `examples/resp_server` (its real `protocol.rs`).
+//! Fuzzes the RESP request parser of the RESP server example (its real `protocol.rs`, in `magpie-apps`).
 //!
 //! For any input, under small limits so they are reached:
 //! - parsing never panics;
@@ -15,11 +15,8 @@
 //! ```
 #![no_main]
 
-#[path = "../../examples/resp_server/protocol.rs"]
-#[allow(dead_code)] // the reply encoders are not under test here
-mod protocol;
-
 use libfuzzer_sys::fuzz_target;
+use magpie_apps::resp::protocol;
 use protocol::{encode_command, parse_command, Limits, Parsed};
 
 const LIMITS: Limits = Limits {

@@ -1,9 +1,9 @@
-//! Shared by the `stress_*` tests: the size scale, a seeded generator, liveness guards and
-//! a per-case hang detector.
+//! Shared by the stress tests (`tests/stress/`, `tests/stress_shutdown.rs`): the size
+//! scale, a seeded generator, liveness guards and a per-case hang detector.
 //!
 //! - `MAGPIE_STRESS_SCALE` (a float, default [`DEFAULT_SCALE`]): `1.0` runs the full sizes
 //!   the tests are written for (1,000,000 tasks, 100,000 waiters, ...); the default keeps
-//!   every `stress_*` file together well under a minute in a debug `cargo test`; `0.01` is
+//!   the whole stress suite well under a minute in a debug `cargo test`; `0.01` is
 //!   for ThreadSanitizer and valgrind runs.
 //! - `MAGPIE_STRESS_SEED` (a `u64`): replays a run. Every test prints the seed it used.
 #![allow(dead_code)]

@@ -2,20 +2,24 @@
 //!
 //! ```text
 //! cargo run --release -p magpie-benches --bin compare [-- OPTIONS]
-//!   --quick          fewer rounds (a couple of minutes at most); does not write docs/
+//!   --quick          fewer rounds (a couple of minutes at most)
 //!   --filter NAME    only workloads whose name contains NAME
 //!   --threads N      worker threads per runtime (default: one per CPU)
-//!   --write          write docs/benchmarks.md and docs/benchmarks.svg even when --quick
-//!   --no-write       never write them
+//!   --scaling        run every workload at 1 worker and at N, and print both columns
+//!   --write-docs     also write the result into docs/benchmarks.md and docs/benchmarks.svg
+//!   --no-write       do not write docs/ (the default; kept for old command lines)
 //! ```
 //!
 //! Runtimes run in alternation: in round r, the order starts at runtime r mod 3, so drift
 //! in the machine's speed (the machines here are shared) lands on every runtime alike.
 //! Each workload gets warm-up rounds first. The table gives medians, the magpie/tokio and
-//! magpie/smol ratios of the medians, and each runtime's min–max spread. A full run writes
-//! the table, the machine it ran on, and an SVG bar chart of the ratios into
+//! magpie/smol ratios of the medians, and each runtime's min–max spread; `sleep_accuracy`
+//! reports overshoot past a sleep's deadline instead of time, in a section of its own.
+//! Every run writes its full report (the machine it ran on, the tables) and an SVG bar
+//! chart of the ratios into `compare/` under the cargo target directory, and prints both
+//! paths. Only `--write-docs` touches the working tree: it writes the report into
 //! `docs/benchmarks.md` (between its `compare` markers; the rest of the file is kept) and
-//! `docs/benchmarks.svg`.
+//! the chart into `docs/benchmarks.svg`.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -24,17 +28,23 @@ use std::time::{Duration, Instant};
 
 use magpie_benches::{floor, magpie, memory, smol, tokio, RUNTIMES};
 
+#[path = "compare/accuracy.rs"]
+mod accuracy;
+
 struct Options {
     quick: bool,
     filter: Option<String>,
     threads: usize,
-    write: Option<bool>,
+    scaling: bool,
+    write_docs: bool,
     memory_probe: Option<String>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("compare: {msg}");
-    eprintln!("usage: compare [--quick] [--filter NAME] [--threads N] [--write | --no-write]");
+    eprintln!(
+        "usage: compare [--quick] [--filter NAME] [--threads N] [--scaling] [--write-docs | --no-write]"
+    );
     std::process::exit(2)
 }
 
@@ -43,7 +53,8 @@ fn parse_args() -> Options {
         quick: false,
         filter: None,
         threads: num_cpus::get(),
-        write: None,
+        scaling: false,
+        write_docs: false,
         memory_probe: None,
     };
     let mut args = std::env::args().skip(1);
@@ -67,8 +78,10 @@ fn parse_args() -> Options {
                     )),
                 };
             }
-            "--write" => o.write = Some(true),
-            "--no-write" => o.write = Some(false),
+            "--scaling" => o.scaling = true,
+            "--write-docs" => o.write_docs = true,
+            "--write" => usage("--write is now --write-docs"),
+            "--no-write" => o.write_docs = false,
             "--memory-probe" => {
                 o.memory_probe = Some(
                     args.next()
@@ -78,6 +91,9 @@ fn parse_args() -> Options {
             "-h" | "--help" => usage("runs every workload on every runtime"),
             other => usage(&format!("unknown argument {other:?}")),
         }
+    }
+    if o.scaling && o.threads < 2 {
+        usage("--scaling compares 1 worker with N: give --threads 2 or more (the default is one per CPU)");
     }
     o
 }
@@ -132,6 +148,14 @@ fn ratio(a: Duration, b: Duration) -> Option<f64> {
     (!b.is_zero() && !a.is_zero()).then(|| a.as_secs_f64() / b.as_secs_f64())
 }
 
+/// Rounds of one run: warm-up, minimum, maximum, and the time budget per workload.
+struct Rounds {
+    warmup: usize,
+    min: usize,
+    max: usize,
+    budget: Duration,
+}
+
 fn main() {
     let opts = parse_args();
     if let Some(rt) = &opts.memory_probe {
@@ -139,46 +163,131 @@ fn main() {
         println!("MEMPROBE {} {}", m.bytes_per_task, m.peak_rss);
         return;
     }
-    let (warmup, min_rounds, max_rounds, budget) = if opts.quick {
-        (3, 15, 40, Duration::from_secs(3))
+    let rounds = if opts.quick {
+        Rounds {
+            warmup: 3,
+            min: 15,
+            max: 40,
+            budget: Duration::from_secs(3),
+        }
     } else {
-        (10, 100, 400, Duration::from_secs(20))
+        Rounds {
+            warmup: 10,
+            min: 100,
+            max: 400,
+            budget: Duration::from_secs(20),
+        }
     };
     let wanted = |name: &str| opts.filter.as_deref().is_none_or(|f| name.contains(f));
-
-    eprintln!(
-        "compare: {} threads per runtime, {} mode; runtimes in alternation: {}",
-        opts.threads,
-        if opts.quick { "quick" } else { "full" },
-        RUNTIMES.join(", ")
-    );
-    let m = magpie::runtime(opts.threads);
-    let t = tokio::runtime(opts.threads);
-    let s = smol::runtime(opts.threads);
-
     let names: Vec<&str> = magpie::WORKLOADS
         .iter()
         .map(|(n, _)| *n)
         .filter(|n| wanted(n))
         .collect();
+
+    eprintln!(
+        "compare: {} threads per runtime{}, {} mode; runtimes in alternation: {}",
+        opts.threads,
+        if opts.scaling {
+            " (and 1, --scaling)"
+        } else {
+            ""
+        },
+        if opts.quick { "quick" } else { "full" },
+        RUNTIMES.join(", ")
+    );
+    let single = opts.scaling.then(|| {
+        eprintln!("1 worker per runtime:");
+        run_workloads(&names, 1, &rounds)
+    });
+    if opts.scaling {
+        eprintln!("{} workers per runtime:", opts.threads);
+    }
+    let mut rows = run_workloads(&names, opts.threads, &rounds);
+    if wanted("floor") || wanted("spawn_many_local") {
+        rows.push(floor_row(&rounds));
+    }
+    let accuracy = wanted("sleep_accuracy").then(|| accuracy::measure(opts.threads, opts.quick));
+
+    let mem = if opts.filter.is_none() || wanted("memory") {
+        eprintln!(
+            "memory: {} idle tasks per runtime, one process each",
+            memory::IDLE_TASKS
+        );
+        Some(
+            RUNTIMES
+                .iter()
+                .map(|rt| memory_probe(rt, opts.threads))
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+
+    let mut report = if rows.is_empty() && mem.is_none() {
+        String::new() // only sleep_accuracy was asked for
+    } else {
+        render_table(&rows, mem.as_deref())
+    };
+    if let Some(single) = &single {
+        report.push_str(&render_scaling(single, &rows, opts.threads));
+    }
+    if let Some(acc) = &accuracy {
+        report.push_str(&accuracy::render(acc));
+    }
+    println!("\n{report}");
+
+    let section = format!(
+        "{}\n\n{report}\n\n![magpie's time as a fraction of each peer's](benchmarks.svg)\n",
+        machine_description(&opts)
+    );
+    let svg = render_svg(&rows);
+    let out = target_dir().join("compare");
+    std::fs::create_dir_all(&out).expect("create the target directory's compare/");
+    let (out_md, out_svg) = (out.join("benchmarks.md"), out.join("benchmarks.svg"));
+    std::fs::write(&out_md, format!("# magpie benchmarks\n\n{section}"))
+        .expect("write compare/benchmarks.md");
+    std::fs::write(&out_svg, &svg).expect("write compare/benchmarks.svg");
+    eprintln!(
+        "full report: {}\nchart: {}",
+        out_md.display(),
+        out_svg.display()
+    );
+    if opts.write_docs {
+        let docs = workspace_root().join("docs");
+        let md = docs.join("benchmarks.md");
+        let svg_path = docs.join("benchmarks.svg");
+        write_section(&md, &section);
+        std::fs::write(&svg_path, svg).expect("write docs/benchmarks.svg");
+        eprintln!("wrote {} and {}", md.display(), svg_path.display());
+    } else {
+        eprintln!("docs/ left as it was (pass --write-docs to update docs/benchmarks.md)");
+    }
+}
+
+/// Runs every named workload on the three runtimes, each with `threads` workers.
+fn run_workloads(names: &[&str], threads: usize, rounds: &Rounds) -> Vec<Row> {
+    let m = magpie::runtime(threads);
+    let t = tokio::runtime(threads);
+    let s = smol::runtime(threads);
     let mut rows = Vec::new();
     for (wi, name) in names.iter().enumerate() {
         let i = magpie::WORKLOADS
             .iter()
             .position(|(n, _)| n == name)
-            .unwrap();
+            .expect("names come from magpie::WORKLOADS");
         let runs: [&dyn Fn(); 3] = [
             &|| (magpie::WORKLOADS[i].1)(&m),
             &|| (tokio::WORKLOADS[i].1)(&t),
             &|| (smol::WORKLOADS[i].1)(&s),
         ];
         let mut samples = vec![Samples::default(); 3];
-        for _ in 0..warmup {
+        for _ in 0..rounds.warmup {
             runs.iter().for_each(|r| r());
         }
         let started = Instant::now();
         let mut round = 0;
-        while round < min_rounds || (round < max_rounds && started.elapsed() < budget) {
+        while round < rounds.min || (round < rounds.max && started.elapsed() < rounds.budget) {
             for k in 0..3 {
                 let j = (round + k) % 3;
                 let t0 = Instant::now();
@@ -204,53 +313,23 @@ fn main() {
             samples,
         });
     }
-    if wanted("floor") || wanted("spawn_many_local") {
-        let mut f = Samples::default();
-        for _ in 0..warmup {
-            floor::spawn_many(&());
-        }
-        for _ in 0..min_rounds {
-            let t0 = Instant::now();
-            floor::spawn_many(&());
-            f.0.push(t0.elapsed());
-        }
-        rows.push(Row {
-            name: "floor (spawn_many_local's work, 1 thread, no sync)".into(),
-            samples: vec![f, Samples::default(), Samples::default()],
-        });
+    rows
+}
+
+/// spawn_many_local's work on one thread without any runtime: the floor under that row.
+fn floor_row(rounds: &Rounds) -> Row {
+    let mut f = Samples::default();
+    for _ in 0..rounds.warmup {
+        floor::spawn_many(&());
     }
-    drop((m, t, s));
-
-    let mem = if opts.filter.is_none() || wanted("memory") {
-        eprintln!(
-            "memory: {} idle tasks per runtime, one process each",
-            memory::IDLE_TASKS
-        );
-        Some(
-            RUNTIMES
-                .iter()
-                .map(|rt| memory_probe(rt, opts.threads))
-                .collect::<Vec<_>>(),
-        )
-    } else {
-        None
-    };
-
-    let table = render_table(&rows, mem.as_deref());
-    println!("\n{table}");
-
-    let write = opts.write.unwrap_or(!opts.quick && opts.filter.is_none());
-    if write {
-        let docs = workspace_root().join("docs");
-        let md = docs.join("benchmarks.md");
-        let svg = docs.join("benchmarks.svg");
-        let section = format!(
-            "{}\n\n{table}\n\n![magpie's time as a fraction of each peer's](benchmarks.svg)\n",
-            machine_description(&opts)
-        );
-        write_section(&md, &section);
-        std::fs::write(&svg, render_svg(&rows)).expect("write docs/benchmarks.svg");
-        eprintln!("wrote {} and {}", md.display(), svg.display());
+    for _ in 0..rounds.min {
+        let t0 = Instant::now();
+        floor::spawn_many(&());
+        f.0.push(t0.elapsed());
+    }
+    Row {
+        name: "floor (spawn_many_local's work, 1 thread, no sync)".into(),
+        samples: vec![f, Samples::default(), Samples::default()],
     }
 }
 
@@ -352,6 +431,33 @@ fn render_table(rows: &[Row], mem: Option<&[Option<memory::MemoryProbe>]>) -> St
     out
 }
 
+/// The `--scaling` section: each runtime's medians at 1 worker and at `threads`, and the
+/// N/1 ratio (below 1.0: the extra workers helped; above: they cost time).
+fn render_scaling(single: &[Row], multi: &[Row], threads: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nScaling: medians at 1 worker and at {threads}, and the {threads}/1 ratio per runtime \
+         (below 1.0 the extra workers help):\n"
+    );
+    let mut head = String::from("| workload |");
+    for rt in RUNTIMES {
+        let _ = write!(head, " {rt} 1 | {rt} {threads} | {rt} {threads}/1 |");
+    }
+    let _ = writeln!(out, "{head}");
+    let _ = writeln!(out, "| --- |{}", " ---: |".repeat(3 * RUNTIMES.len()));
+    for (one, n) in single.iter().zip(multi) {
+        let mut line = format!("| {} |", one.name);
+        for i in 0..RUNTIMES.len() {
+            let (a, b) = (one.samples[i].median(), n.samples[i].median());
+            let r = ratio(b, a).map_or("—".to_string(), |x| format!("{x:.2}"));
+            let _ = write!(line, " {} | {} | {r} |", fmt_dur(a), fmt_dur(b));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
 fn render_svg(rows: &[Row]) -> String {
     let rows: Vec<(&str, Option<f64>, Option<f64>)> = rows
         .iter()
@@ -414,6 +520,15 @@ fn render_svg(rows: &[Row]) -> String {
     );
     s.push_str("</svg>\n");
     s
+}
+
+/// The cargo target directory this binary was built into (`<target>/<profile>/compare`),
+/// so `CARGO_TARGET_DIR` is honoured; the workspace's `target/` if that cannot be told.
+fn target_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn workspace_root() -> PathBuf {

@@ -1,5 +1,5 @@
 //! The tokio twin of `examples/http_server.rs`: the same hyper service
-//! (`examples/http_common/service.rs`, included below) on tokio's multi-thread runtime
+//! (`magpie_apps::http`, in `apps/src/http.rs`) on tokio's multi-thread runtime
 //! through hyper-util's `TokioIo` and `TokioTimer`, set up the same way (one task per
 //! connection, Nagle off, HTTP/1.1 keep-alive), so `scripts/http_bench.sh` compares the
 //! runtimes and not the services.
@@ -8,8 +8,7 @@
 //! cargo run --release -p magpie-benches --bin http_server_tokio -- --port 3001
 //! ```
 
-#[path = "../../../examples/http_common/service.rs"]
-mod service;
+use magpie_apps::http as service;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;

@@ -1,21 +1,12 @@
 //! The tokio twin of `examples/resp_server`: the same protocol, store, commands and
-//! session code (included from the example's files), with only the server loop written
+//! session code (the `magpie-apps` crate's `resp` modules), with only the server loop written
 //! for tokio, so `scripts/resp_bench.sh` compares the runtimes and nothing else.
 //!
 //! ```text
 //! cargo run --release -p magpie-benches --bin resp_server_tokio -- --port 6380
 //! ```
 
-#[path = "../../../examples/resp_server/commands.rs"]
-mod commands;
-#[path = "../../../examples/resp_server/config.rs"]
-mod config;
-#[path = "../../../examples/resp_server/protocol.rs"]
-mod protocol;
-#[path = "../../../examples/resp_server/session.rs"]
-mod session;
-#[path = "../../../examples/resp_server/store.rs"]
-mod store;
+use magpie_apps::resp::{config, session, store};
 
 use std::future::{poll_fn, Future};
 use std::io;

@@ -1,0 +1,16 @@
+//! The runtime: spawning, aborting, panics, shutdown, the builder, fairness and the
+//! blocking pool.
+//!
+//! One test binary per area (see `tests/README.md`): each module below was a test file
+//! of its own.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod abort;
+mod blocking_pool;
+mod builder;
+mod fairness;
+mod panic;
+mod shutdown;
+mod spawn;
