@@ -183,7 +183,7 @@ impl<T> Sender<T> {
     /// # Examples
     ///
     /// ```
-    /// let (tx, rx) = magpie_sync::broadcast::channel::<u8>(4);
+    /// let (tx, _rx) = magpie_sync::broadcast::channel::<u8>(4);
     /// let _rx2 = tx.subscribe();
     /// assert_eq!(tx.receiver_count(), 2);
     /// ```
