@@ -328,6 +328,32 @@ impl<T> Sender<T> {
         self.permit_for_slot().ok_or(SendError(()))
     }
 
+    /// [`reserve`](Sender::reserve) consuming a sender: the [`OwnedPermit`] is
+    /// `'static` (move it into another task) and gives the sender back when used.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] holding the sender if the receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = magpie_sync::mpsc::channel(1);
+    /// magpie_sync::__doc_block_on(async move {
+    ///     let permit = tx.reserve_owned().await.unwrap();
+    ///     let tx = permit.send(1);
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     drop(tx);
+    /// });
+    /// ```
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<Self>> {
+        let acquired = self.slots().acquire().await.map(|p| p.forget()).is_ok();
+        if !acquired || self.permit_for_slot().map(core::mem::forget).is_none() {
+            return Err(SendError(self));
+        }
+        Ok(OwnedPermit { tx: Some(self) })
+    }
+
     /// Reserves a slot if one is free now.
     ///
     /// # Errors
@@ -517,6 +543,78 @@ impl<T> Drop for Permit<'_, T> {
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// A reserved slot owning its [`Sender`], from [`Sender::reserve_owned`]; dropped unused,
+/// the slot goes back to the channel.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, _rx) = magpie_sync::mpsc::channel::<u8>(1);
+/// let permit = magpie_sync::__doc_block_on(tx.clone().reserve_owned()).unwrap();
+/// assert_eq!(tx.capacity(), 0);
+/// let _tx2 = permit.release();
+/// assert_eq!(tx.capacity(), 1);
+/// ```
+pub struct OwnedPermit<T> {
+    /// `Some` until used; the permit's slot is counted in `permits_out`.
+    tx: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` into the reserved slot and gives the sender back. Always succeeds
+    /// (as [`Permit::send`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = magpie_sync::mpsc::channel(1);
+    /// let p = magpie_sync::__doc_block_on(tx.reserve_owned()).unwrap();
+    /// let _tx = p.send(3);
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// ```
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let tx = self
+            .tx
+            .take()
+            .expect("an OwnedPermit holds its sender until used");
+        let _ = tx.chan.push(value, true);
+        tx
+    }
+
+    /// Gives the slot back unused, and the sender.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = magpie_sync::mpsc::channel::<u8>(1);
+    /// let p = magpie_sync::__doc_block_on(tx.reserve_owned()).unwrap();
+    /// let tx = p.release();
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    pub fn release(mut self) -> Sender<T> {
+        let tx = self
+            .tx
+            .take()
+            .expect("an OwnedPermit holds its sender until used");
+        drop(Permit { chan: &tx.chan });
+        tx
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            drop(Permit { chan: &tx.chan });
+        }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
     }
 }
 
