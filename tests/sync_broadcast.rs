@@ -71,7 +71,11 @@ fn lagged_once_then_continues_from_oldest() {
 fn subscribe_sees_only_later_values_and_send_counts_receivers() {
     let (tx, rx) = broadcast::channel(4);
     drop(rx);
-    assert_eq!(tx.send(1).unwrap_err().0, 1, "no receiver: the value comes back");
+    assert_eq!(
+        tx.send(1).unwrap_err().0,
+        1,
+        "no receiver: the value comes back"
+    );
     let mut a = tx.subscribe();
     let mut b = tx.subscribe();
     assert_eq!(tx.send(2), Ok(2));
@@ -103,8 +107,15 @@ fn recv_cancelled_before_and_after_wake_loses_nothing() {
     let mut r = Polled::new(rx.recv());
     assert!(r.poll().is_pending());
     drop(tx);
-    assert_eq!(r.wakes(), 1, "the last sender's drop wakes waiting receivers");
-    assert!(matches!(r.poll(), std::task::Poll::Ready(Err(RecvError::Closed))));
+    assert_eq!(
+        r.wakes(),
+        1,
+        "the last sender's drop wakes waiting receivers"
+    );
+    assert!(matches!(
+        r.poll(),
+        std::task::Poll::Ready(Err(RecvError::Closed))
+    ));
 }
 
 #[test]
@@ -123,57 +134,61 @@ fn stress_conservation() {
     use std::sync::Arc;
 
     let total = stress::scaled(100_000, 2_000) as u64;
-    let sums = within(stress::deadline_secs(60), "broadcast conservation stress", move || {
-        let rt = magpie::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let cap = 256u64;
-            let (tx, rx) = broadcast::channel::<u64>(cap as usize);
-            let mut hs = Vec::new();
-            let mut progress = Vec::new();
-            for _ in 0..8 {
-                let mut rx = rx.resubscribe();
-                let done = Arc::new(AtomicU64::new(0));
-                progress.push(done.clone());
-                hs.push(magpie::spawn(async move {
-                    let mut expect = 0u64;
-                    loop {
-                        match rx.recv().await {
-                            Ok(v) => {
-                                assert_eq!(v, expect, "lost or duplicated");
-                                expect += 1;
-                                done.store(expect, Ordering::Release);
+    let sums = within(
+        stress::deadline_secs(60),
+        "broadcast conservation stress",
+        move || {
+            let rt = magpie::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let cap = 256u64;
+                let (tx, rx) = broadcast::channel::<u64>(cap as usize);
+                let mut hs = Vec::new();
+                let mut progress = Vec::new();
+                for _ in 0..8 {
+                    let mut rx = rx.resubscribe();
+                    let done = Arc::new(AtomicU64::new(0));
+                    progress.push(done.clone());
+                    hs.push(magpie::spawn(async move {
+                        let mut expect = 0u64;
+                        loop {
+                            match rx.recv().await {
+                                Ok(v) => {
+                                    assert_eq!(v, expect, "lost or duplicated");
+                                    expect += 1;
+                                    done.store(expect, Ordering::Release);
+                                }
+                                Err(RecvError::Closed) => return expect,
+                                Err(e) => panic!("{e}"),
                             }
-                            Err(RecvError::Closed) => return expect,
-                            Err(e) => panic!("{e}"),
                         }
-                    }
-                }));
-            }
-            drop(rx);
-            for i in 0..total {
-                loop {
-                    let slowest = progress
-                        .iter()
-                        .map(|p| p.load(Ordering::Acquire))
-                        .min()
-                        .unwrap();
-                    if i - slowest < cap {
-                        break;
-                    }
-                    magpie::yield_now().await;
+                    }));
                 }
-                tx.send(i).unwrap();
-            }
-            drop(tx);
-            let mut sums = Vec::new();
-            for h in hs {
-                sums.push(h.await.unwrap());
-            }
-            sums
-        })
-    });
+                drop(rx);
+                for i in 0..total {
+                    loop {
+                        let slowest = progress
+                            .iter()
+                            .map(|p| p.load(Ordering::Acquire))
+                            .min()
+                            .unwrap();
+                        if i - slowest < cap {
+                            break;
+                        }
+                        magpie::yield_now().await;
+                    }
+                    tx.send(i).unwrap();
+                }
+                drop(tx);
+                let mut sums = Vec::new();
+                for h in hs {
+                    sums.push(h.await.unwrap());
+                }
+                sums
+            })
+        },
+    );
     assert_eq!(sums, vec![total; 8]);
 }
