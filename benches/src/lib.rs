@@ -96,6 +96,7 @@ pub mod magpie {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -104,6 +105,7 @@ pub mod tokio {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -112,6 +114,7 @@ pub mod smol {
     include!("workloads.rs");
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The runtimes compared, in table order.

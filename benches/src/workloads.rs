@@ -39,6 +39,9 @@ pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("gather_10k", gather_10k),
     ("tcp_echo", tcp_echo),
     ("cpu_io_pipeline", cpu_io_pipeline),
+    // Channels (issue 17): workloads_channels.rs.
+    ("mpsc_fan_in", mpsc_fan_in),
+    ("broadcast_fan_out", broadcast_fan_out),
 ];
 
 /// 10,000 tasks spawned from a worker, each decrements a counter; the last signals.
