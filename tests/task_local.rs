@@ -102,3 +102,25 @@ fn inner_future_is_dropped_inside_its_scope() {
     drop(polled); // cancelled
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 77);
 }
+
+/// The snippet of docs/asyncio.md's part 3, run.
+#[test]
+fn asyncio_doc_snippet() {
+    use magpie::sync::{mpsc, CancellationToken};
+    magpie::block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let stop = CancellationToken::new();
+        let worker = magpie::spawn({
+            let stop = stop.child_token();
+            REQUEST_ID.scope(7, async move {
+                assert_eq!(REQUEST_ID.get(), 7);
+                stop.cancelled().await;
+                tx.send(REQUEST_ID.get()).await.unwrap();
+            })
+        });
+        stop.cancel();
+        assert_eq!(rx.recv().await, Some(7));
+        worker.await.unwrap();
+        assert_eq!(rx.recv().await, None);
+    });
+}
