@@ -43,7 +43,7 @@ fn exactly_one_initialiser_runs_on_both_flavours() {
 #[test]
 fn cancelled_initialiser_hands_over_to_the_next_caller() {
     let cell = OnceCell::new();
-    let mut first = Polled::new(cell.get_or_init(|| std::future::pending::<u32>()));
+    let mut first = Polled::new(cell.get_or_init(std::future::pending::<u32>));
     assert!(first.poll().is_pending());
     let mut waiter = Polled::new(cell.get_or_init(|| async { 2 }));
     assert!(

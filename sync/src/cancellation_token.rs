@@ -184,8 +184,8 @@ impl CancellationToken {
     /// t.cancel();
     /// magpie_sync::__doc_block_on(fut);
     /// ```
-    pub fn cancelled_owned(self) -> impl Future<Output = ()> + Send + 'static {
-        async move { self.cancelled().await }
+    pub async fn cancelled_owned(self) {
+        self.cancelled().await
     }
 
     /// A guard that cancels the token when dropped (unless
