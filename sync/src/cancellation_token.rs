@@ -78,7 +78,14 @@ impl Node {
     }
 }
 
-/// A cancellation signal; clones share it. See the [module docs](self).
+/// A cancellation signal, with tokio-util's names and semantics; clones share it.
+///
+/// [`cancel`](CancellationToken::cancel) wakes every
+/// [`cancelled`](CancellationToken::cancelled) future and cancels every child made by
+/// [`child_token`](CancellationToken::child_token) (transitively); cancelling a child does
+/// not touch its parent. The signal is one-way. Waiting is FIFO, allocation-free and
+/// cancellation-safe (it is an [`Event`](crate::Event) wait). asyncio cancels by injecting
+/// `CancelledError`; a token is the cooperative alternative (see `docs/asyncio.md`).
 ///
 /// # Examples
 ///

@@ -46,7 +46,12 @@ const EMPTY: u8 = 0;
 const INITIALIZING: u8 = 1;
 const READY: u8 = 2;
 
-/// A cell initialised at most once. See the [module docs](self).
+/// A cell initialised at most once, by an async initialiser (tokio's `OnceCell`).
+///
+/// Concurrent [`get_or_init`](OnceCell::get_or_init) callers wait for the one initialiser
+/// that runs; if its future is dropped (cancelled) or a fallible initialiser fails, the
+/// cell goes back to empty and every waiter is woken, the first to run taking over. So
+/// exactly one initialiser ever completes. A ready cell is read without a lock.
 ///
 /// # Invariant
 ///
