@@ -37,6 +37,9 @@ pub use magpie_combinators::{
 
 pub use magpie_macros::{main, test};
 
+// Task-locals (issue 17): `magpie::task_local! { static NAME: T; }`.
+pub use magpie_runtime::task_local;
+
 /// Tasks: spawning with options, ids, the cooperative budget.
 ///
 /// # Examples

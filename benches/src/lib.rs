@@ -104,6 +104,7 @@ pub mod magpie {
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
     include!("workloads_accuracy.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -115,6 +116,7 @@ pub mod tokio {
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
     include!("workloads_accuracy.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -126,6 +128,7 @@ pub mod smol {
     include!("workloads_process.rs");
     include!("workloads_fs.rs");
     include!("workloads_accuracy.rs");
+    include!("workloads_channels.rs");
 }
 
 /// The runtimes compared, in table order.

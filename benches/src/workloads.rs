@@ -44,6 +44,9 @@ pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("cpu_io_pipeline", cpu_io_pipeline),
     ("process_spawn", process_spawn),
     ("fs_rw", fs_rw),
+    // Channels (issue 17): workloads_channels.rs.
+    ("mpsc_fan_in", mpsc_fan_in),
+    ("broadcast_fan_out", broadcast_fan_out),
 ];
 
 /// 10,000 tasks spawned from a worker, each decrements a counter; the last signals.

@@ -84,3 +84,12 @@ pub use semaphore::{
 
 #[doc(hidden)]
 pub use block_on::block_on as __doc_block_on;
+
+// Channels and cells (issue 17).
+pub mod broadcast;
+mod cancellation_token;
+pub mod mpsc;
+mod once_cell;
+pub mod watch;
+pub use cancellation_token::{CancellationToken, DropGuard};
+pub use once_cell::{OnceCell, SetError};

@@ -323,3 +323,57 @@ pub async fn fs_create(path: std::path::PathBuf) -> File {
 pub async fn fs_open(path: std::path::PathBuf) -> File {
     async_fs::File::open(path).await.expect("open")
 }
+
+// Channels (issue 17): `mpsc_fan_in` on async-channel's bounded channel (smol's usual
+// choice); smol has no broadcast channel, so `broadcast_fan_out` sends a clone into one
+// unbounded async-channel per receiver (the hand-made fan-out a smol program would write).
+
+/// A bounded mpsc channel's sending half.
+pub type MpscTx<T> = async_channel::Sender<T>;
+/// A bounded mpsc channel's receiving half.
+pub type MpscRx<T> = async_channel::Receiver<T>;
+
+/// A bounded mpsc channel.
+pub fn mpsc<T>(capacity: usize) -> (MpscTx<T>, MpscRx<T>) {
+    async_channel::bounded(capacity)
+}
+
+/// Sends, waiting while the channel is full.
+pub async fn mpsc_send<T>(tx: &MpscTx<T>, v: T) {
+    let _ = tx.send(v).await;
+}
+
+/// Receives; `None` once every sender is gone and the channel is drained.
+pub async fn mpsc_recv<T>(rx: &mut MpscRx<T>) -> Option<T> {
+    rx.recv().await.ok()
+}
+
+/// The "broadcast" sender: one unbounded channel per subscribed receiver.
+pub type BcastTx<T> = std::sync::Mutex<Vec<async_channel::Sender<T>>>;
+/// A "broadcast" receiver.
+pub type BcastRx<T> = async_channel::Receiver<T>;
+
+/// A fan-out of per-receiver channels (`capacity` unused: they are unbounded).
+pub fn broadcast<T: Clone>(_capacity: usize) -> (BcastTx<T>, BcastRx<T>) {
+    let (tx, rx) = async_channel::unbounded();
+    (std::sync::Mutex::new(vec![tx]), rx)
+}
+
+/// A new receiver of `tx`.
+pub fn bcast_subscribe<T>(tx: &BcastTx<T>) -> BcastRx<T> {
+    let (t, r) = async_channel::unbounded();
+    tx.lock().unwrap().push(t);
+    r
+}
+
+/// Sends a clone to every receiver.
+pub fn bcast_send<T: Clone>(tx: &BcastTx<T>, v: T) {
+    for t in tx.lock().unwrap().iter() {
+        let _ = t.try_send(v.clone());
+    }
+}
+
+/// Receives; `None` once closed and drained.
+pub async fn bcast_recv<T: Clone>(rx: &mut BcastRx<T>) -> Option<T> {
+    rx.recv().await.ok()
+}

@@ -211,3 +211,58 @@ pub async fn fs_create(path: std::path::PathBuf) -> File {
 pub async fn fs_open(path: std::path::PathBuf) -> File {
     tokio::fs::File::open(path).await.expect("open")
 }
+
+// Channels (issue 17): `mpsc_fan_in`, `broadcast_fan_out`.
+
+/// A bounded mpsc channel's sending half.
+pub type MpscTx<T> = tokio::sync::mpsc::Sender<T>;
+/// A bounded mpsc channel's receiving half.
+pub type MpscRx<T> = tokio::sync::mpsc::Receiver<T>;
+
+/// A bounded mpsc channel.
+pub fn mpsc<T>(capacity: usize) -> (MpscTx<T>, MpscRx<T>) {
+    tokio::sync::mpsc::channel(capacity)
+}
+
+/// Sends, waiting while the channel is full.
+pub async fn mpsc_send<T>(tx: &MpscTx<T>, v: T) {
+    let _ = tx.send(v).await;
+}
+
+/// Receives; `None` once every sender is gone and the channel is drained.
+pub async fn mpsc_recv<T>(rx: &mut MpscRx<T>) -> Option<T> {
+    rx.recv().await
+}
+
+/// A broadcast channel's sending half.
+pub type BcastTx<T> = tokio::sync::broadcast::Sender<T>;
+/// A broadcast channel's receiving half.
+pub type BcastRx<T> = tokio::sync::broadcast::Receiver<T>;
+
+/// A broadcast channel keeping `capacity` values (tokio rounds it up to a power of two).
+pub fn broadcast<T: Clone>(capacity: usize) -> (BcastTx<T>, BcastRx<T>) {
+    tokio::sync::broadcast::channel(capacity)
+}
+
+/// A new receiver of `tx`.
+pub fn bcast_subscribe<T>(tx: &BcastTx<T>) -> BcastRx<T> {
+    tx.subscribe()
+}
+
+/// Sends to every receiver.
+pub fn bcast_send<T>(tx: &BcastTx<T>, v: T) {
+    let _ = tx.send(v);
+}
+
+/// Receives; `None` once closed and drained.
+///
+/// # Panics
+///
+/// If the receiver lagged (the workload sizes the capacity so it cannot).
+pub async fn bcast_recv<T: Clone>(rx: &mut BcastRx<T>) -> Option<T> {
+    match rx.recv().await {
+        Ok(v) => Some(v),
+        Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+        Err(e) => panic!("{e}"),
+    }
+}

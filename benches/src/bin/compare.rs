@@ -566,7 +566,8 @@ fn machine_description(opts: &Options) -> String {
     format!(
         "Run {date} on {cpu}, {} CPUs, {:.0} GiB, Linux {}, {rustc}; {} worker threads per runtime; \
          medians of interleaved rounds; tokio 1.54; smol: async-executor 1.14, async-io 2.6, \
-         async-lock 3.5; async-channel 2.5 (queue_mpmc on tokio and smol).",
+         async-lock 3.5; async-channel 2.5 (queue_mpmc on tokio and smol; mpsc_fan_in on smol); \
+         broadcast_fan_out on smol: one unbounded async-channel per receiver (smol has no broadcast).",
         num_cpus::get(),
         mem_kb as f64 / 1048576.0,
         kernel.trim(),

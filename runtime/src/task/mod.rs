@@ -68,6 +68,7 @@ mod id;
 mod join;
 pub(crate) mod registry;
 mod spawn;
+mod task_local;
 #[cfg(all(test, not(loom)))]
 mod tests;
 mod unconstrained;
@@ -81,6 +82,7 @@ pub use magpie_sync::coop::consume_budget;
 pub(crate) use spawn::spawn_with;
 pub use spawn::{spawn, Builder};
 pub use unconstrained::{unconstrained, Unconstrained};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 pub(crate) use future::TaskFuture;
