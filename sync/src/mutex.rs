@@ -112,9 +112,23 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::new(1),
+            sem: RawSemaphore::new(1).kind("Mutex"),
             data: UnsafeCell::new(value),
         }
+    }
+
+    /// Names this mutex in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = magpie_sync::Mutex::new(0).with_label("accounts");
+    /// # let _ = m;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.set_label(label);
+        self
     }
 
     /// Creates an unlocked mutex in a `const` context (for `static`s).
@@ -131,7 +145,7 @@ impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::const_new(1),
+            sem: RawSemaphore::const_new(1).kind("Mutex"),
             data: UnsafeCell::new(value),
         }
     }
@@ -361,7 +375,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 
@@ -430,7 +444,7 @@ impl<T> DerefMut for OwnedMutexGuard<T> {
 
 impl<T> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 

@@ -72,9 +72,23 @@ impl<T> RwLock<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::new(MAX_READS),
+            sem: RawSemaphore::new(MAX_READS).kind("RwLock"),
             data: UnsafeCell::new(value),
         }
+    }
+
+    /// Names this lock in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = magpie_sync::RwLock::new(0).with_label("config");
+    /// # let _ = lock;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.set_label(label);
+        self
     }
 
     fn acquired(&self, r: Result<(), crate::raw_semaphore::Closed>) {
@@ -96,7 +110,7 @@ impl<T> RwLock<T> {
     /// # });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.acquired(Acquire::new(&self.sem, 1).await);
+        self.acquired(Acquire::new(&self.sem, 1).with_kind("RwLock.read").await);
         RwLockReadGuard {
             lock: self,
             _marker: PhantomData,
@@ -117,7 +131,7 @@ impl<T> RwLock<T> {
     /// # });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.acquired(Acquire::new(&self.sem, MAX_READS).await);
+        self.acquired(Acquire::new(&self.sem, MAX_READS).with_kind("RwLock.write").await);
         RwLockWriteGuard {
             lock: self,
             _marker: PhantomData,
@@ -239,7 +253,7 @@ impl<T> Deref for RwLockReadGuard<'_, T> {
 
 impl<T> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 
@@ -283,7 +297,7 @@ impl<T> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(MAX_READS);
+        self.lock.sem.release_held(MAX_READS);
     }
 }
 

@@ -149,6 +149,20 @@ impl Semaphore {
         }
     }
 
+    /// Names this semaphore in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = magpie_sync::Semaphore::new(2).with_label("db-pool");
+    /// # let _ = sem;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.raw.set_label(label);
+        self
+    }
+
     /// Creates a semaphore in a `const` context (for `static`s).
     ///
     /// # Panics
@@ -371,7 +385,7 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn release(&self) {
-        self.raw.release(1);
+        self.raw.release_held(1);
     }
 
     /// Removes up to `n` free permits for good; returns how many were removed.
@@ -470,7 +484,7 @@ impl SemaphorePermit<'_> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.sem.raw.release(self.n);
+        self.sem.raw.release_held(self.n);
     }
 }
 
@@ -543,7 +557,7 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.sem.raw.release(self.n);
+        self.sem.raw.release_held(self.n);
     }
 }
 
@@ -619,10 +633,26 @@ impl BoundedSemaphore {
     /// ```
     pub fn new(bound: usize) -> Self {
         Self {
-            sem: Semaphore::new(bound),
+            sem: Semaphore {
+                raw: RawSemaphore::new(bound).kind("BoundedSemaphore"),
+            },
             bound,
             held: AtomicUsize::new(0),
         }
+    }
+
+    /// Names this semaphore in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = magpie_sync::BoundedSemaphore::new(2).with_label("slots");
+    /// # let _ = sem;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.raw.set_label(label);
+        self
     }
 
     /// The initial (and largest) number of permits.
