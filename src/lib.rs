@@ -37,6 +37,9 @@ pub use magpie_combinators::{
 
 pub use magpie_macros::{main, test};
 
+// Diagnostics (issue 15): task dumps, deadlock and slow-poll detection.
+pub use magpie_runtime::diag;
+
 /// Tasks: spawning with options, ids, the cooperative budget.
 ///
 /// # Examples

@@ -28,4 +28,5 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    pub(crate) watchdog: crate::diag::watchdog::Settings,
 }

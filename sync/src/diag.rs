@@ -338,10 +338,6 @@ impl Holders {
         self.kind = kind;
     }
 
-    pub(crate) fn label(&self) -> Option<&'static str> {
-        self.label
-    }
-
     /// Records the current task (if any) as a holder: one relaxed CAS on a free slot.
     pub(crate) fn hold(&self) {
         let Some(id) = current_task() else { return };

@@ -73,7 +73,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 },
             ));
         }
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let epoch = header.scheduler.services().epoch;
+        let outcome = header.diag.poll(epoch, || catch_unwind(AssertUnwindSafe(|| {
             let future = slot
                 .as_mut()
                 .as_pin_mut()
@@ -85,7 +86,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 slot.set(None);
             }
             poll
-        }));
+        })));
         match outcome {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),

@@ -76,6 +76,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::coop;
+use crate::diag::Holders;
 use crate::loom::{Mutex, MutexGuard};
 use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
 
@@ -380,6 +381,23 @@ pub struct BaseQueue<T, S> {
     capacity: usize,
     state: Mutex<State<S>>,
     _items: PhantomData<fn(T) -> T>,
+    /// The label shown in dumps (`crate::diag`; queues have no holders).
+    diag: Holders,
+}
+
+/// The kind a dump shows for operation `op` ("get", "put", "join") on a `name` queue.
+fn wait_kind(name: &str, op: &str) -> &'static str {
+    match (name, op) {
+        ("LifoQueue", "get") => "LifoQueue.get",
+        ("LifoQueue", "put") => "LifoQueue.put",
+        ("LifoQueue", _) => "LifoQueue.join",
+        ("PriorityQueue", "get") => "PriorityQueue.get",
+        ("PriorityQueue", "put") => "PriorityQueue.put",
+        ("PriorityQueue", _) => "PriorityQueue.join",
+        (_, "get") => "Queue.get",
+        (_, "put") => "Queue.put",
+        _ => "Queue.join",
+    }
 }
 
 impl<T, S: Store<T>> BaseQueue<T, S> {
@@ -397,6 +415,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
                 joiners: WaitList::new(),
             }),
             _items: PhantomData,
+            diag: Holders::new(S::NAME),
         }
     }
 
@@ -434,6 +453,20 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
 
     fn lock(&self) -> MutexGuard<'_, State<S>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Names this queue in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// the kind ("Queue.get", "Queue.put", "Queue.join") wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<u8>::unbounded().with_label("jobs");
+    /// # let _ = q;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.diag.set_label(label);
+        self
     }
 
     /// The capacity, or `None` if unbounded.
@@ -820,6 +853,17 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
     type Output = Result<(), PutError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let queue = self.queue;
+        let poll = self.poll_put(cx);
+        if poll.is_pending() {
+            queue.diag.record_wait_unheld(wait_kind(S::NAME, "put"));
+        }
+        poll
+    }
+}
+
+impl<T, S: Store<T>> Put<'_, T, S> {
+    fn poll_put(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PutError<T>>> {
         // SAFETY: nothing is moved out of `*this` but the item (which is never pinned);
         // `waiter` is only used by reference, so it stays pinned.
         let this = unsafe { self.get_unchecked_mut() };
@@ -909,7 +953,11 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         let this = self.into_ref().get_ref();
         // SAFETY: `waiter` is a field of this pinned `Get`, used only with this queue's
         // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
-        unsafe { this.queue.poll_get(&this.waiter, cx) }
+        let poll = unsafe { this.queue.poll_get(&this.waiter, cx) };
+        if poll.is_pending() {
+            this.queue.diag.record_wait_unheld(wait_kind(S::NAME, "get"));
+        }
+        poll
     }
 }
 
@@ -1011,6 +1059,17 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let queue = self.queue;
+        let poll = self.poll_join(cx);
+        if poll.is_pending() {
+            queue.diag.record_wait_unheld(wait_kind(S::NAME, "join"));
+        }
+        poll
+    }
+}
+
+impl<T, S: Store<T>> Join<'_, T, S> {
+    fn poll_join(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Only shared access is needed: the waiter's node changes under the lock.
         let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {
