@@ -34,7 +34,10 @@ fn main() {
         let both_locked = both_locked.clone();
         async move {
             let mut from = from.lock().await;
-            both_locked.wait().await.expect("the barrier is never broken");
+            both_locked
+                .wait()
+                .await
+                .expect("the barrier is never broken");
             let mut to = to.lock().await; // the other task holds it: deadlock
             *from -= 10;
             *to += 10;
@@ -54,6 +57,7 @@ fn main() {
     println!("\nHandle::dump():\n{}", rt.handle().dump());
     // Break the deadlock: aborting one task drops its guard.
     t1.abort();
-    rt.block_on(t2).expect("the other transfer completes once the lock is free");
+    rt.block_on(t2)
+        .expect("the other transfer completes once the lock is free");
     println!("\naborted one transfer; the other completed");
 }

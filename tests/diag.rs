@@ -23,7 +23,10 @@ fn dump_until(rt: &Runtime, what: &str, pred: impl Fn(&Dump) -> bool) -> Dump {
         if pred(&dump) {
             return dump;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{dump}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}:\n{dump}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -70,7 +73,14 @@ fn two_task_lock_order_deadlock_is_found_by_dump_and_watchdog() {
     assert_eq!(cycles.len(), 1, "{dump}");
     assert_eq!(ids(&cycles[0]), HashSet::from([alice.id(), bob.id()]));
     let text = cycles[0].to_string();
-    for needle in ["alice", "bob", "\"accounts\"", "\"ledger\"", "Mutex", file!()] {
+    for needle in [
+        "alice",
+        "bob",
+        "\"accounts\"",
+        "\"ledger\"",
+        "Mutex",
+        file!(),
+    ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
     let table = dump.to_string();
@@ -86,7 +96,11 @@ fn two_task_lock_order_deadlock_is_found_by_dump_and_watchdog() {
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1, "one report of the one cycle");
     let (at, d) = &reports[0];
-    assert!(*at <= deadline, "reported {:?} after the cycle was seen", *at - seen_at);
+    assert!(
+        *at <= deadline,
+        "reported {:?} after the cycle was seen",
+        *at - seen_at
+    );
     assert_eq!(ids(d), HashSet::from([alice.id(), bob.id()]));
     assert!(d.to_string().contains("\"ledger\""));
     alice.abort();
@@ -136,7 +150,11 @@ fn three_task_cycle_through_a_semaphore_and_a_join_handle() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let reports = reports.lock().unwrap();
-    assert_eq!(reports.len(), 1, "the watchdog reports the cycle within two periods");
+    assert_eq!(
+        reports.len(),
+        1,
+        "the watchdog reports the cycle within two periods"
+    );
     assert_eq!(ids(&reports[0].1), HashSet::from([a.id(), b, c.id()]));
     a.abort();
     c.abort();
@@ -167,7 +185,11 @@ fn a_blocking_poll_is_reported_while_it_runs() {
     assert_eq!(p.task(), id);
     assert_eq!(p.name(), Some("sleeper"));
     assert_eq!(p.spawned_at().file(), file!());
-    assert!(p.elapsed() >= Duration::from_millis(100), "{:?}", p.elapsed());
+    assert!(
+        p.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        p.elapsed()
+    );
 }
 
 #[test]
@@ -180,8 +202,13 @@ fn a_contended_but_progressing_workload_has_no_deadlock_report() {
     let progress = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::new();
     for i in 0..8 {
-        let (a, b, sem, stop, progress) =
-            (a.clone(), b.clone(), sem.clone(), stop.clone(), progress.clone());
+        let (a, b, sem, stop, progress) = (
+            a.clone(),
+            b.clone(),
+            sem.clone(),
+            stop.clone(),
+            progress.clone(),
+        );
         handles.push(rt.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let _p = sem.acquire().await.unwrap();
@@ -204,7 +231,10 @@ fn a_contended_but_progressing_workload_has_no_deadlock_report() {
     for h in handles {
         rt.block_on(h).unwrap();
     }
-    assert!(progress.load(Ordering::Relaxed) > 100, "the workload progressed");
+    assert!(
+        progress.load(Ordering::Relaxed) > 100,
+        "the workload progressed"
+    );
     let reports = reports.lock().unwrap();
     assert!(reports.is_empty(), "false positive: {}", reports[0].1);
 }
@@ -241,7 +271,11 @@ fn a_dump_from_a_plain_thread_while_both_workers_block() {
     println!("dump while both workers block: {took:?}");
     assert!(took < Duration::from_millis(100), "took {took:?}");
     for h in &handles {
-        let t = dump.tasks().iter().find(|t| t.id() == h.id()).expect("listed");
+        let t = dump
+            .tasks()
+            .iter()
+            .find(|t| t.id() == h.id())
+            .expect("listed");
         assert_eq!(t.state(), TaskState::Running, "{dump}");
         assert_eq!(t.idle_for(), None);
     }
@@ -267,7 +301,11 @@ fn a_dump_of_100_000_idle_tasks_on_a_queue() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let dump = dump_until(&rt, "every task parked", |d| {
-        d.tasks().iter().filter(|t| t.state() == TaskState::Idle).count() == N
+        d.tasks()
+            .iter()
+            .filter(|t| t.state() == TaskState::Idle)
+            .count()
+            == N
     });
     let t = Instant::now();
     let dump2 = rt.handle().dump();
@@ -281,11 +319,17 @@ fn a_dump_of_100_000_idle_tasks_on_a_queue() {
     let on_queue = dump2
         .tasks()
         .iter()
-        .filter(|t| t.waiting_on().is_some_and(|w| w.kind().contains("Queue") && w.label() == Some("jobs")))
+        .filter(|t| {
+            t.waiting_on()
+                .is_some_and(|w| w.kind().contains("Queue") && w.label() == Some("jobs"))
+        })
         .count();
     assert_eq!(on_queue, N);
     let text = dump2.to_string();
-    assert!(text.contains(&format!("{N} tasks: {N} idle")), "summary missing");
+    assert!(
+        text.contains(&format!("{N} tasks: {N} idle")),
+        "summary missing"
+    );
     queue.close();
 }
 
@@ -319,5 +363,8 @@ fn dumps_of_an_empty_runtime_and_during_shutdown() {
     stop.store(true, Ordering::Relaxed);
     let (handle, dumps) = dumper.join().unwrap();
     assert!(dumps > 0);
-    assert!(handle.dump().tasks().is_empty(), "every task dropped by the shutdown");
+    assert!(
+        handle.dump().tasks().is_empty(),
+        "every task dropped by the shutdown"
+    );
 }

@@ -9,7 +9,7 @@
 //!   current record, under that record's short lock (the slow path only: a ready poll
 //!   records nothing);
 //! - record the holder of a `Mutex`, the holders of an `RwLock` and the permit-holding tasks
-//!   of a semaphore in the primitive itself ([`Holders`]: a few atomics, one relaxed
+//!   of a semaphore in the primitive itself (`Holders`: a few atomics, one relaxed
 //!   compare-and-swap per acquire and one per release).
 //!
 //! Under an executor that sets no record (a foreign one, or `futures::executor::block_on`),
@@ -75,7 +75,7 @@ pub struct TaskRecord {
 }
 
 impl TaskRecord {
-    /// A record for the task numbered `id` (non-zero: 0 means "no task" in [`Holders`]).
+    /// A record for the task numbered `id` (non-zero: 0 means "no task" in a holder slot).
     ///
     /// # Panics
     ///

@@ -131,7 +131,11 @@ impl<T> RwLock<T> {
     /// # });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.acquired(Acquire::new(&self.sem, MAX_READS).with_kind("RwLock.write").await);
+        self.acquired(
+            Acquire::new(&self.sem, MAX_READS)
+                .with_kind("RwLock.write")
+                .await,
+        );
         RwLockWriteGuard {
             lock: self,
             _marker: PhantomData,

@@ -16,11 +16,7 @@ pub(crate) fn snapshot(scheduler: &Scheduler) -> Dump {
     let now = nanos_since(scheduler.services().epoch);
     let mut tasks = Vec::new();
     scheduler.owned().for_each(|header| {
-        tasks.push(
-            header
-                .diag
-                .snapshot(header.id, header.name.as_deref(), now),
-        );
+        tasks.push(header.diag.snapshot(header.id, header.name.as_deref(), now));
     });
     Dump { tasks }
 }

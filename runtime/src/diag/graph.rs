@@ -56,7 +56,11 @@ impl Deadlock {
 
 impl fmt::Display for Deadlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "deadlock: {} tasks wait on each other", self.members.len())?;
+        writeln!(
+            f,
+            "deadlock: {} tasks wait on each other",
+            self.members.len()
+        )?;
         let n = self.members.len();
         for (i, m) in self.members.iter().enumerate() {
             let next = self.members[(i + 1) % n].id;
@@ -88,12 +92,21 @@ pub(crate) fn cycles(tasks: &[TaskInfo]) -> Vec<Deadlock> {
     let index: HashMap<TaskId, usize> = tasks.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
     let edges = |i: usize| -> Vec<usize> {
         match &tasks[i].waiting_on {
-            Some(w) => w.holders.iter().filter_map(|h| index.get(h).copied()).collect(),
+            Some(w) => w
+                .holders
+                .iter()
+                .filter_map(|h| index.get(h).copied())
+                .collect(),
             None => Vec::new(),
         }
     };
     let mut starts: Vec<usize> = (0..tasks.len())
-        .filter(|&i| tasks[i].waiting_on.as_ref().is_some_and(|w| !w.holders.is_empty()))
+        .filter(|&i| {
+            tasks[i]
+                .waiting_on
+                .as_ref()
+                .is_some_and(|w| !w.holders.is_empty())
+        })
         .collect();
     starts.sort_by_key(|&i| tasks[i].id);
     let mut found = Vec::new();

@@ -50,13 +50,11 @@ impl TaskDiag {
         impl Drop for End<'_> {
             fn drop(&mut self) {
                 let d = self.0;
-                d.last_poll_end.store(nanos_since(self.1), Ordering::Relaxed);
-                let _ = d.state.compare_exchange(
-                    RUNNING,
-                    IDLE,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
+                d.last_poll_end
+                    .store(nanos_since(self.1), Ordering::Relaxed);
+                let _ =
+                    d.state
+                        .compare_exchange(RUNNING, IDLE, Ordering::Relaxed, Ordering::Relaxed);
             }
         }
         self.state.store(RUNNING, Ordering::Relaxed);
@@ -66,12 +64,7 @@ impl TaskDiag {
     }
 
     /// A copy of what a dump shows of this task.
-    pub(crate) fn snapshot(
-        &self,
-        id: TaskId,
-        name: Option<&str>,
-        now: u64,
-    ) -> TaskInfo {
+    pub(crate) fn snapshot(&self, id: TaskId, name: Option<&str>, now: u64) -> TaskInfo {
         let state = match self.state.load(Ordering::Relaxed) {
             RUNNING => TaskState::Running,
             SCHEDULED => TaskState::Scheduled,

@@ -231,10 +231,7 @@ impl State {
         loop {
             {
                 let stopped = stop.0.lock().unwrap();
-                let (stopped, _) = stop
-                    .1
-                    .wait_timeout_while(stopped, tick, |s| !*s)
-                    .unwrap();
+                let (stopped, _) = stop.1.wait_timeout_while(stopped, tick, |s| !*s).unwrap();
                 if *stopped {
                     return;
                 }
@@ -256,7 +253,11 @@ impl State {
 
     fn check_slow(&mut self, dump: &super::Dump, threshold: Duration, now: Instant) {
         let mut seen = HashMap::new();
-        for t in dump.tasks().iter().filter(|t| t.state == TaskState::Running) {
+        for t in dump
+            .tasks()
+            .iter()
+            .filter(|t| t.state == TaskState::Running)
+        {
             let key = (t.id, t.polls);
             let since = *self.running.get(&key).unwrap_or(&now);
             seen.insert(key, since);

@@ -955,7 +955,9 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
         let poll = unsafe { this.queue.poll_get(&this.waiter, cx) };
         if poll.is_pending() {
-            this.queue.diag.record_wait_unheld(wait_kind(S::NAME, "get"));
+            this.queue
+                .diag
+                .record_wait_unheld(wait_kind(S::NAME, "get"));
         }
         poll
     }
