@@ -36,6 +36,8 @@ pub(crate) mod dump;
 mod graph;
 pub(crate) mod task;
 pub(crate) mod watchdog;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 pub use dump::{Dump, TaskInfo, TaskState, WaitTarget};
 
