@@ -49,6 +49,7 @@ impl Deadlock {
 
     /// The cycle with each member's poll count: equal keys mean nothing in the cycle
     /// moved (used by the watchdog).
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn key(&self) -> Vec<(TaskId, u64)> {
         self.members.iter().map(|m| (m.id, m.polls)).collect()
     }
