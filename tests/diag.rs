@@ -368,3 +368,77 @@ fn dumps_of_an_empty_runtime_and_during_shutdown() {
         "every task dropped by the shutdown"
     );
 }
+
+#[test]
+fn each_recorded_resource_shows_its_kind_and_label() {
+    use magpie::sync::RwLock;
+    let rt = runtime_with(|b| b);
+    let barrier = Arc::new(Barrier::new(2).with_label("br"));
+    let full = Arc::new(Queue::<u8>::bounded(1).with_label("full"));
+    full.put_nowait(1).unwrap();
+    let unfinished = Arc::new(Queue::<u8>::unbounded().with_label("unfinished"));
+    unfinished.put_nowait(1).unwrap();
+    let rw = Arc::new(RwLock::new(0).with_label("rw"));
+    let read = rw.try_read().unwrap();
+    let pending = rt.spawn(std::future::pending::<()>());
+    let pending_id = pending.id();
+    let mut handles = vec![
+        rt.spawn({
+            let b = barrier.clone();
+            async move {
+                let _ = b.wait().await;
+            }
+        }),
+        rt.spawn({
+            let q = full.clone();
+            async move { drop(q.put(2).await) }
+        }),
+        rt.spawn({
+            let q = unfinished.clone();
+            async move { q.join().await }
+        }),
+        rt.spawn({
+            let rw = rw.clone();
+            async move { *rw.write().await += 1 }
+        }),
+        rt.spawn(async { magpie::time::sleep(Duration::from_secs(30)).await }),
+        rt.spawn(async move { drop(pending.await) }),
+    ];
+    let expected = [
+        ("Barrier", Some("br")),
+        ("Queue.put", Some("full")),
+        ("Queue.join", Some("unfinished")),
+        ("RwLock.write", Some("rw")),
+        ("Sleep", None),
+        ("JoinHandle", None),
+    ];
+    let dump = dump_until(&rt, "every waiter recorded", |d| {
+        d.tasks()
+            .iter()
+            .filter(|t| t.waiting_on().is_some())
+            .count()
+            == expected.len()
+    });
+    let seen: HashSet<(String, Option<String>)> = dump
+        .tasks()
+        .iter()
+        .filter_map(|t| t.waiting_on())
+        .map(|w| (w.kind().to_owned(), w.label().map(str::to_owned)))
+        .collect();
+    for (kind, label) in expected {
+        assert!(
+            seen.contains(&(kind.to_owned(), label.map(str::to_owned))),
+            "{kind} missing:\n{dump}"
+        );
+    }
+    let join = dump
+        .tasks()
+        .iter()
+        .find_map(|t| t.waiting_on().filter(|w| w.kind() == "JoinHandle"))
+        .unwrap();
+    assert_eq!(join.holders(), [pending_id]);
+    drop(read);
+    for h in handles.drain(..) {
+        h.abort();
+    }
+}

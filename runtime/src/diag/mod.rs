@@ -35,9 +35,9 @@
 pub(crate) mod dump;
 mod graph;
 pub(crate) mod task;
-pub(crate) mod watchdog;
 #[cfg(all(test, not(loom)))]
 mod tests;
+pub(crate) mod watchdog;
 
 pub use dump::{Dump, TaskInfo, TaskState, WaitTarget};
 

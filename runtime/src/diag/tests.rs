@@ -49,7 +49,10 @@ fn dumps_race_tasks_that_finish() {
         }
         stop.store(true, Ordering::Relaxed);
         dumper.join().unwrap();
-        assert!(rt.handle().dump().tasks().is_empty(), "finished tasks are unlisted");
+        assert!(
+            rt.handle().dump().tasks().is_empty(),
+            "finished tasks are unlisted"
+        );
     }
 }
 
