@@ -442,3 +442,45 @@ fn each_recorded_resource_shows_its_kind_and_label() {
         h.abort();
     }
 }
+
+#[test]
+fn try_lock_and_try_acquire_record_their_holder() {
+    let rt = runtime_with(|b| b);
+    let m = Arc::new(Mutex::new(0).with_label("m"));
+    let s = Arc::new(Semaphore::new(1).with_label("s"));
+    let (held_tx, held_rx) = mpsc::channel();
+    let holder = {
+        let (m, s) = (m.clone(), s.clone());
+        rt.spawn(async move {
+            let _g = m.try_lock().unwrap();
+            let _p = s.try_acquire().unwrap();
+            held_tx.send(()).unwrap();
+            std::future::pending::<()>().await
+        })
+    };
+    held_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let waiters = [
+        rt.spawn({
+            let m = m.clone();
+            async move { drop(m.lock().await) }
+        }),
+        rt.spawn({
+            let s = s.clone();
+            async move { drop(s.acquire().await) }
+        }),
+    ];
+    let dump = dump_until(&rt, "both waiters parked", |d| {
+        d.tasks()
+            .iter()
+            .filter(|t| t.waiting_on().is_some())
+            .count()
+            == 2
+    });
+    for w in dump.tasks().iter().filter_map(|t| t.waiting_on()) {
+        assert_eq!(w.holders(), [holder.id()], "{dump}");
+    }
+    holder.abort();
+    for w in waiters {
+        rt.block_on(w).unwrap();
+    }
+}

@@ -217,7 +217,7 @@ impl<T> Mutex<T> {
     /// assert!(m.try_lock().is_ok());
     /// ```
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        match self.sem.try_acquire(1) {
+        match self.sem.try_acquire_held(1) {
             Ok(()) => Ok(MutexGuard::new(self)),
             Err(_) => Err(TryLockError(())),
         }
@@ -238,7 +238,7 @@ impl<T> Mutex<T> {
     /// assert_eq!(*guard, 1);
     /// ```
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-        match self.sem.try_acquire(1) {
+        match self.sem.try_acquire_held(1) {
             Ok(()) => Ok(OwnedMutexGuard {
                 lock: self,
                 _not_sync: PhantomData,

@@ -157,6 +157,16 @@ impl RawSemaphore {
         self.diag.set_label(label);
     }
 
+    /// [`try_acquire`](Self::try_acquire) for a guard: on success the current task is
+    /// recorded as a holder (`crate::diag`).
+    pub(crate) fn try_acquire_held(&self, n: usize) -> Result<(), TryAcquire> {
+        let r = self.try_acquire(n);
+        if r.is_ok() {
+            self.diag.hold();
+        }
+        r
+    }
+
     /// Releases permits that a guard held: forgets one holder (`crate::diag`), then
     /// [`release`](Self::release)s.
     pub(crate) fn release_held(&self, n: usize) {

@@ -157,7 +157,9 @@ impl<T> RwLock<T> {
     /// assert!(lock.try_write().is_err());
     /// ```
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        self.sem.try_acquire(1).map_err(|_| TryLockError::new())?;
+        self.sem
+            .try_acquire_held(1)
+            .map_err(|_| TryLockError::new())?;
         Ok(RwLockReadGuard {
             lock: self,
             _marker: PhantomData,
@@ -179,7 +181,7 @@ impl<T> RwLock<T> {
     /// ```
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         self.sem
-            .try_acquire(MAX_READS)
+            .try_acquire_held(MAX_READS)
             .map_err(|_| TryLockError::new())?;
         Ok(RwLockWriteGuard {
             lock: self,

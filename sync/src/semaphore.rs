@@ -326,7 +326,7 @@ impl Semaphore {
     /// assert!(sem.try_acquire_many(2).is_ok());
     /// ```
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        self.raw.try_acquire(n)?;
+        self.raw.try_acquire_held(n)?;
         Ok(SemaphorePermit { sem: self, n })
     }
 
@@ -345,7 +345,7 @@ impl Semaphore {
     /// assert!(sem.clone().try_acquire_owned().is_err());
     /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
-        self.raw.try_acquire(1)?;
+        self.raw.try_acquire_held(1)?;
         Ok(OwnedSemaphorePermit { sem: self, n: 1 })
     }
 
