@@ -94,6 +94,23 @@ pub mod net {
     pub use magpie_runtime::net::*;
 }
 
+/// Files and directories on the blocking pool (tokio's `fs`): `read`, `write`, `File`,
+/// `OpenOptions`, `read_dir`, ...
+///
+/// # Examples
+///
+/// ```
+/// magpie::block_on(async {
+///     let path = std::env::temp_dir().join(format!("magpie-facade-fs-{}", std::process::id()));
+///     magpie::fs::write(&path, b"config = 1").await.unwrap();
+///     assert_eq!(magpie::fs::read_to_string(&path).await.unwrap(), "config = 1");
+///     magpie::fs::remove_file(&path).await.unwrap();
+/// });
+/// ```
+pub mod fs {
+    pub use magpie_runtime::fs::*;
+}
+
 /// Asynchronous I/O: the `futures-io` traits, `AsyncReadExt`/`AsyncWriteExt`, `copy`, and
 /// `Async<T>` for any file descriptor.
 ///

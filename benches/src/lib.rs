@@ -4,7 +4,8 @@
 //! runtime module ([`magpie`], [`tokio`], [`smol`]), against that runtime's adapter in
 //! [`adapters`] (spawn, join, detach, yield, one-shot channel, timers, locks, queue,
 //! gather, TCP). The scheduler workloads are in `workloads.rs`, timers, locks, queue and
-//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`, child processes in `workloads_process.rs`. The criterion benches
+//! gather in `workloads_coordination.rs`, the TCP ones in `workloads_net.rs`, child
+//! processes in `workloads_process.rs`, files in `workloads_fs.rs`. The criterion benches
 //! (`cargo bench -p magpie-benches`) and the `compare` binary (`cargo run --release -p
 //! magpie-benches --bin compare`) both run these functions, so the numbers they report are
 //! for the same code.
@@ -101,6 +102,7 @@ pub mod magpie {
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
     include!("workloads_process.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The workloads on tokio's multi-thread runtime.
@@ -110,6 +112,7 @@ pub mod tokio {
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
     include!("workloads_process.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The workloads on smol's `async-executor`, run by N threads.
@@ -119,6 +122,7 @@ pub mod smol {
     include!("workloads_coordination.rs");
     include!("workloads_net.rs");
     include!("workloads_process.rs");
+    include!("workloads_fs.rs");
 }
 
 /// The runtimes compared, in table order.

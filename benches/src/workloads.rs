@@ -25,6 +25,8 @@ pub type Iteration = fn(&Rt);
 /// Every workload, in table order: (name, one iteration). The later ones are in
 /// `workloads_coordination.rs`, `workloads_net.rs` and `workloads_process.rs`, included
 /// beside this file.
+/// `workloads_coordination.rs`, `workloads_net.rs` and `workloads_fs.rs`, included beside
+/// this file.
 pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("spawn_many_local", spawn_many_local),
     ("spawn_many_remote_idle", spawn_many_remote_idle),
@@ -41,6 +43,7 @@ pub const WORKLOADS: &[(&str, Iteration)] = &[
     ("tcp_echo", tcp_echo),
     ("cpu_io_pipeline", cpu_io_pipeline),
     ("process_spawn", process_spawn),
+    ("fs_rw", fs_rw),
 ];
 
 /// 10,000 tasks spawned from a worker, each decrements a counter; the last signals.

@@ -47,6 +47,7 @@ mod config;
 mod context;
 pub mod diag;
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 mod metrics;

@@ -2,7 +2,7 @@
 //!
 //! # Protocol
 //!
-//! Everything happens under one short lock. The waiters of the current round are the
+//! **BAR-1.** Everything happens under one short lock. The waiters of the current round are the
 //! queued waiters of the wait list, counted in `waiting` (which changes with the list, in
 //! the same critical section), and a waiter dropped before the round completed simply
 //! leaves (its arrival is undone). The task
@@ -11,6 +11,15 @@
 //! waiting. `reset` and `abort` grant every queued waiter a broken outcome; `abort` also
 //! marks the barrier broken for later arrivals. A waiter dropped after its round passed
 //! has nothing to hand on: the round is over.
+//!
+//! **BAR-2. A completed round stays passed.** The leader's grant is final: a waiter
+//! released by a round that completed returns `Ok` with its index even if `abort` (or
+//! `reset`) runs before it resumes. `abort` and `reset` only fail the waiters still
+//! queued for the current round, and arrivals after `abort`. (asyncio fails such a waiter
+//! with `BrokenBarrierError`: its barrier state only changes when the waiter resumes. In
+//! magpie the round passed when its last party arrived, which is what every party's
+//! index describes; failing some of them afterwards would report a round that did
+//! complete as broken for some parties and not for the leader.)
 
 use core::fmt;
 use core::future::Future;
@@ -20,7 +29,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::diag::Holders;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Outcome {
@@ -234,6 +243,10 @@ impl Barrier {
     /// Breaks the barrier: every waiting and future [`wait`](Self::wait) fails with
     /// [`BrokenBarrierError`] until [`reset`](Self::reset).
     ///
+    /// Waiters released by a round that already completed are not waiting any more:
+    /// they return `Ok` even if they resume only after the abort (magpie's rule BAR-2;
+    /// asyncio would fail them, see the module docs and `docs/asyncio.md`).
+    ///
     /// # Examples
     ///
     /// ```
@@ -349,31 +362,28 @@ impl Wait<'_> {
         let parties = this.barrier.parties;
         let waiter = &this.waiter;
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
         let mut state = this.barrier.lock();
-        let outcome = if !waiter.is_idle() {
-            if !state.waiters.is_granted(waiter) {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.waiters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            match unsafe { state.waiters.remove(waiter) } {
-                Removed::Granted(outcome) => outcome,
-                Removed::Queued(_) => unreachable!("checked granted above"),
+        let outcome = if !waiter.is_idle() || (!state.broken && state.waiting + 1 < parties) {
+            let first = waiter.is_idle();
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with this
+            // barrier's list only, and `Drop` removes it (the contract of `poll_waiter`).
+            let polled = unsafe {
+                state
+                    .waiters
+                    .poll_waiter(waiter, cx.waker(), Outcome::Waiting, &mut stale)
+            };
+            match polled {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => {
+                    if first {
+                        state.waiting += 1;
+                    }
+                    return Poll::Pending;
+                }
             }
         } else if state.broken {
             Outcome::Broken
-        } else if state.waiting + 1 < parties {
-            // SAFETY: the waiter is ours and only used with this barrier's list; `self` is
-            // pinned (`Wait` is `!Unpin`) and `Drop` removes the waiter (wait list
-            // invariants 1 and 2).
-            unsafe {
-                state
-                    .waiters
-                    .push_back(waiter, cx.waker().clone(), Outcome::Waiting)
-            };
-            state.waiting += 1;
-            return Poll::Pending;
         } else {
             // This arrival completes the round: release the others in arrival order.
             let mut index = 0;
@@ -400,10 +410,11 @@ impl Wait<'_> {
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
+            let mut stale = StaleWakers::new(); // dropped after `state` (WL-6)
             let mut state = self.barrier.lock();
             // Queued: the arrival is undone. Granted: the round already passed.
-            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-            if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter) } {
+            // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
+            if let Removed::Queued(_) = unsafe { state.waiters.remove(&self.waiter, &mut stale) } {
                 state.waiting -= 1;
             }
         }
@@ -415,6 +426,22 @@ mod tests {
     use super::*;
     use crate::test_util::{block_on, now, scaled, Polled};
     use std::sync::Arc;
+
+    /// Issue 13 item 6 (BAR-2): a waiter released by a completed round keeps its `Ok`
+    /// even if `abort` runs before it resumes; only later arrivals fail.
+    #[test]
+    fn abort_after_a_completed_round_keeps_its_released_waiters_passed() {
+        let b = Barrier::new(2);
+        let mut first = Polled::new(b.wait());
+        first.pending();
+        let leader = now(b.wait()).expect("the second arrival completes the round");
+        assert!(leader.unwrap().is_leader());
+        assert_eq!(first.wakes(), 1);
+        b.abort(); // before the released waiter resumed
+        let released = first.ready().expect("the round had passed");
+        assert!(!released.is_leader());
+        assert!(now(b.wait()).unwrap().is_err(), "arrivals after abort fail");
+    }
 
     #[test]
     fn is_send_and_sync() {

@@ -2,23 +2,23 @@
 //!
 //! # Protocol
 //!
-//! 1. **Queue before unlocking.** `wait(guard)` queues the waiter in the condition's list
-//!    and only then drops the guard. A notifier that holds the mutex therefore finds the
-//!    waiter queued; one that does not hold it races as it would in asyncio. `WAITING`
-//!    mirrors "the list is not empty" (changed under the list lock only), so `notify` with
-//!    nobody waiting is one atomic load.
-//! 2. **Grants.** `notify(n)` grants the `n` longest-waiting waiters a `One` notification,
-//!    `notify_all` grants every waiter an `All` notification. Notifications are not stored:
-//!    with nobody waiting they are no-ops, as in asyncio.
-//! 3. **Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
-//!    returns the new guard.
-//! 4. **Cancellation.** A `wait` future dropped before it was notified leaves no trace
-//!    (its waiter leaves the list; the mutex was already released). One dropped after a `One`
-//!    notification, before it returned the guard (still queued as granted, or while
-//!    re-locking), hands a `One` notification to the next waiter. That is the case tokio
-//!    declined to build: without it, `notify(1)` to a waiter that is then cancelled would
-//!    be lost while other waiters sleep on. The re-lock's own cancellation is the mutex's
-//!    (see [`crate::raw_semaphore`], step 4).
+//! - **COND-1. Queue before unlocking.** `wait(guard)` queues the waiter in the condition's list
+//!   and only then drops the guard. A notifier that holds the mutex therefore finds the
+//!   waiter queued; one that does not hold it races as it would in asyncio. `WAITING`
+//!   mirrors "the list is not empty" (changed under the list lock only), so `notify` with
+//!   nobody waiting is one atomic load.
+//! - **COND-2. Grants.** `notify(n)` grants the `n` longest-waiting waiters a `One` notification,
+//!   `notify_all` grants every waiter an `All` notification. Notifications are not stored:
+//!   with nobody waiting they are no-ops, as in asyncio.
+//! - **COND-3. Re-lock.** A granted waiter re-acquires the mutex (a fair [`Mutex::lock`]) and
+//!   returns the new guard.
+//! - **COND-4. Cancellation.** A `wait` future dropped before it was notified leaves no trace
+//!   (its waiter leaves the list; the mutex was already released). One dropped after a `One`
+//!   notification, before it returned the guard (still queued as granted, or while
+//!   re-locking), hands a `One` notification to the next waiter. That is the case tokio
+//!   declined to build: without it, `notify(1)` to a waiter that is then cancelled would
+//!   be lost while other waiters sleep on. The re-lock's own cancellation is the mutex's
+//!   (see [`crate::raw_semaphore`], SEM-4).
 
 use core::fmt;
 use core::future::Future;
@@ -29,7 +29,7 @@ use crate::loom::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::loom::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
 use crate::mutex::{Mutex, MutexGuard};
 use crate::raw_semaphore::Acquire;
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 /// What a waiter was notified with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -319,27 +319,31 @@ impl<'a, T> Future for Wait<'_, 'a, T> {
             match &mut this.state {
                 State::Start(guard) => {
                     let guard = guard.take();
+                    let mut stale = StaleWakers::new(); // an idle waiter leaves none
                     let mut list = this.cond.lock();
-                    // SAFETY: the waiter is ours and only used with this condition's list;
-                    // `self` is pinned and `Drop` removes the waiter (wait list
-                    // invariants 1 and 2).
-                    unsafe { list.push_back(&this.waiter, cx.waker().clone(), Grant::None) };
+                    // SAFETY: the waiter is ours (idle) and only used with this
+                    // condition's list; `self` is pinned and `Drop` removes the waiter (the
+                    // contract of `poll_waiter`).
+                    let queued = unsafe {
+                        list.poll_waiter(&this.waiter, cx.waker(), Grant::None, &mut stale)
+                    };
+                    debug_assert!(queued.is_pending());
                     this.cond.sync_waiting(&list);
                     drop(list);
                     this.state = State::Queued;
-                    drop(guard); // protocol step 1: queued first, then unlock
+                    drop(guard); // COND-1: queued first, then unlock
                     return Poll::Pending;
                 }
                 State::Queued => {
+                    let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
                     let mut list = this.cond.lock();
-                    if !list.is_granted(&this.waiter) {
-                        // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                        unsafe { list.set_waker(&this.waiter, cx.waker()) };
+                    // SAFETY: ours, queued or granted in this list; pinned, and removed by
+                    // `Drop` (the contract of `poll_waiter`).
+                    let polled = unsafe {
+                        list.poll_waiter(&this.waiter, cx.waker(), Grant::None, &mut stale)
+                    };
+                    let Poll::Ready(grant) = polled else {
                         return Poll::Pending;
-                    }
-                    // SAFETY: ours, granted in this list, under its lock (invariant 1).
-                    let Removed::Granted(grant) = (unsafe { list.remove(&this.waiter) }) else {
-                        unreachable!("checked granted above")
                     };
                     drop(list);
                     this.state = State::Relocking(Acquire::new(this.mutex.raw(), 1), grant);
@@ -368,9 +372,10 @@ impl<T> Drop for Wait<'_, '_, T> {
         match &self.state {
             State::Queued => {
                 let mut wakers = WakeList::new();
+                let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
                 let mut list = self.cond.lock();
-                // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-                match unsafe { list.remove(&self.waiter) } {
+                // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
+                match unsafe { list.remove(&self.waiter, &mut stale) } {
                     Removed::Granted(Grant::One) => {
                         self.cond
                             .notify_locked(&mut list, 1, Grant::One, &mut wakers)

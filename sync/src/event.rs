@@ -2,7 +2,7 @@
 //!
 //! # Protocol
 //!
-//! The flag is an atomic, so `is_set` and `wait` on a set event take no lock. A waiter
+//! **EVT-1.** The flag is an atomic, so `is_set` and `wait` on a set event take no lock. A waiter
 //! that finds the flag clear re-checks it under the waiter lock and queues in the same
 //! critical section; `set` stores the flag *before* taking the lock and granting every
 //! queued waiter. So a waiter either sees the flag or is queued before `set` looks at the
@@ -18,7 +18,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{WaitList, Waiter, WakeList};
+use crate::wait_list::{StaleWakers, WaitList, Waiter, WakeList};
 
 /// A flag tasks can wait for: asyncio's `Event`.
 ///
@@ -174,33 +174,23 @@ impl Future for Wait<'_> {
             Poll::Pending => return Poll::Pending,
         };
         let waiter = &this.waiter;
-        if waiter.is_idle() {
-            if this.event.is_set() {
-                unit.made_progress();
-                return Poll::Ready(());
-            }
-            let mut list = this.event.lock();
-            if this.event.is_set() {
-                unit.made_progress();
-                return Poll::Ready(());
-            }
-            // SAFETY: the waiter is ours and only ever used with this event's list; `self`
-            // is pinned (`Wait` is `!Unpin`), so it stays put until `Drop` removes it
-            // (wait list invariants 1 and 2).
-            unsafe { list.push_back(waiter, cx.waker().clone(), ()) };
-            return Poll::Pending;
-        }
-        let mut list = this.event.lock();
-        if list.is_granted(waiter) {
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            unsafe { list.remove(waiter) };
+        if waiter.is_idle() && this.event.is_set() {
             unit.made_progress();
-            Poll::Ready(())
-        } else {
-            // SAFETY: ours, queued in this list, under its lock (invariant 1).
-            unsafe { list.set_waker(waiter, cx.waker()) };
-            Poll::Pending
+            return Poll::Ready(());
         }
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
+        let mut list = this.event.lock();
+        if waiter.is_idle() && this.event.is_set() {
+            unit.made_progress();
+            return Poll::Ready(());
+        }
+        // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with this
+        // event's list only, and `Drop` removes it (the contract of `poll_waiter`).
+        let polled = unsafe { list.poll_waiter(waiter, cx.waker(), (), &mut stale) };
+        if polled.is_ready() {
+            unit.made_progress();
+        }
+        polled
     }
 }
 
@@ -208,8 +198,10 @@ impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if !self.waiter.is_idle() {
             // A broadcast grant has nothing to hand on: just leave the list.
-            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-            unsafe { self.event.lock().remove(&self.waiter) };
+            // Dropped after the lock, which the statement below releases (WL-6).
+            let mut stale = StaleWakers::new();
+            // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
+            unsafe { self.event.lock().remove(&self.waiter, &mut stale) };
         }
     }
 }

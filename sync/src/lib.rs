@@ -68,6 +68,8 @@ mod coop_tests;
 mod loom_models;
 #[cfg(all(test, not(loom)))]
 mod test_util;
+#[cfg(all(test, not(loom)))]
+mod waker_drop_tests;
 
 pub use barrier::{Barrier, BarrierWaitResult, BrokenBarrierError};
 pub use condition::Condition;

@@ -308,3 +308,35 @@ fn loom_event_cancel_vs_set() {
         assert!(poll_once(&mut stays).is_ready());
     });
 }
+
+/// A waker whose drop re-enters the `Notify` (`notify_waiters`), replaced by a re-poll
+/// while another thread notifies: the replaced waker must be dropped after the lock is
+/// released (WL-6), or loom reports the re-entrant lock as a deadlock.
+#[test]
+fn loom_notify_waker_dropped_outside_the_lock() {
+    struct Hook(Arc<Notify>);
+    impl std::task::Wake for Hook {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    impl Drop for Hook {
+        fn drop(&mut self) {
+            self.0.notify_waiters();
+        }
+    }
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let mut fut = Box::pin(n.notified());
+        let hook = Waker::from(std::sync::Arc::new(Hook(n.clone())));
+        let first = fut.as_mut().poll(&mut Context::from_waker(&hook));
+        drop(hook); // the notify holds the only clone, if the future queued
+        let t = {
+            let n = n.clone();
+            thread::spawn(move || n.notify_one())
+        };
+        // A different waker: the hook (if still stored) is replaced and dropped.
+        let second = first.is_ready() || poll_once(&mut fut).is_ready();
+        t.join().unwrap();
+        // Either the hook's notify_waiters or the notify_one granted it.
+        assert!(second || poll_once(&mut fut).is_ready());
+    });
+}

@@ -6,9 +6,9 @@
 //!
 //! # Exclusive access
 //!
-//! The single permit exists once (it is never added to, the semaphore is never closed), so
+//! **MUTEX-1.** The single permit exists once (it is never added to, the semaphore is never closed), so
 //! at most one `MutexGuard`/`OwnedMutexGuard` exists at a time, and only a guard reaches
-//! the data. Every `unsafe` block below cites this rule.
+//! the data. Every `unsafe` block below cites this rule as MUTEX-1.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -65,8 +65,8 @@ pub struct Mutex<T> {
     data: UnsafeCell<T>,
 }
 
-// SAFETY: the mutex hands out access to `T` to one guard at a time (module docs,
-// "Exclusive access"), possibly on another thread, so it only needs `T: Send`, like
+// SAFETY: the mutex hands out access to `T` to one guard at a time (MUTEX-1, in the
+// module docs), possibly on another thread, so it only needs `T: Send`, like
 // `std::sync::Mutex`.
 unsafe impl<T: Send> Send for Mutex<T> {}
 // SAFETY: as above: shared references to the mutex only reach `T` through the one guard.
@@ -360,8 +360,7 @@ impl<'a, T> MutexGuard<'a, T> {
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: this guard holds the mutex's only permit (module docs, "Exclusive
-        // access"), so nobody else reaches the data while the borrow lives.
+        // SAFETY: this guard holds the mutex's only permit (MUTEX-1), so nobody else reaches the data while the borrow lives.
         self.lock.data.with(|p| unsafe { &*p })
     }
 }
@@ -430,7 +429,7 @@ impl<T> OwnedMutexGuard<T> {
 impl<T> Deref for OwnedMutexGuard<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: this guard holds the mutex's only permit ("Exclusive access").
+        // SAFETY: this guard holds the mutex's only permit (MUTEX-1).
         self.lock.data.with(|p| unsafe { &*p })
     }
 }

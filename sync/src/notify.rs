@@ -11,18 +11,18 @@
 //!
 //! # Protocol
 //!
-//! 1. `notify_one` with `WAITING` clear sets `NOTIFIED` by CAS and takes no lock; with
-//!    `WAITING` set it takes the lock and grants the front waiter. The CAS fails if a
-//!    waiter queued in between, so the notification is never stored while someone waits.
-//! 2. A waiter first tries to consume `NOTIFIED` by CAS; otherwise, under the lock, it
-//!    either consumes a `NOTIFIED` that arrived meanwhile or sets `WAITING` and queues
-//!    (one CAS decides which).
-//! 3. `notify_waiters` bumps the generation and grants every queued waiter, under the lock.
-//!    A `notified()` future remembers the generation it was created in, so it completes
-//!    if `notify_waiters` ran after its creation even if it was not yet polled.
-//! 4. A waiter dropped after `notify_one` granted it hands the notification to the next
-//!    waiter, or stores it as `NOTIFIED` if nobody waits: a `notify_one` is never lost.
-//!    A grant from `notify_waiters` is a broadcast and is not handed on.
+//! - **NOTIFY-1.** `notify_one` with `WAITING` clear sets `NOTIFIED` by CAS and takes no lock; with
+//!   `WAITING` set it takes the lock and grants the front waiter. The CAS fails if a
+//!   waiter queued in between, so the notification is never stored while someone waits.
+//! - **NOTIFY-2.** A waiter first tries to consume `NOTIFIED` by CAS; otherwise, under the lock, it
+//!   either consumes a `NOTIFIED` that arrived meanwhile or sets `WAITING` and queues
+//!   (one CAS decides which).
+//! - **NOTIFY-3.** `notify_waiters` bumps the generation and grants every queued waiter, under the lock.
+//!   A `notified()` future remembers the generation it was created in, so it completes
+//!   if `notify_waiters` ran after its creation even if it was not yet polled.
+//! - **NOTIFY-4.** A waiter dropped after `notify_one` granted it hands the notification to the next
+//!   waiter, or stores it as `NOTIFIED` if nobody waits: a `notify_one` is never lost.
+//!   A grant from `notify_waiters` is a broadcast and is not handed on.
 
 use core::fmt;
 use core::future::Future;
@@ -32,7 +32,7 @@ use core::task::{Context, Poll};
 use crate::coop;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 const NOTIFIED: usize = 0b01;
 const WAITING: usize = 0b10;
@@ -217,7 +217,7 @@ struct Notified<'a> {
 }
 
 impl Notified<'_> {
-    /// Steps 2 and 3 for a waiter not yet queued; `Ready` if it need not wait.
+    /// NOTIFY-2 and NOTIFY-3 for a waiter not yet queued; `Ready` if it need not wait.
     fn try_complete(&self, s: &mut usize, waiting_too: bool) -> Poll<()> {
         let state = &self.notify.state;
         loop {
@@ -252,35 +252,27 @@ impl Future for Notified<'_> {
         };
         let notify = this.notify;
         let waiter = &this.waiter;
-        let ready = if waiter.is_idle() {
+        if waiter.is_idle() {
             let mut s = notify.state.load(Ordering::Acquire);
             if this.try_complete(&mut s, false).is_ready() {
-                true
-            } else {
-                let mut list = notify.lock();
-                let mut s = notify.state.load(Ordering::Acquire);
-                if this.try_complete(&mut s, true).is_ready() {
-                    true
-                } else {
-                    // SAFETY: the waiter is ours and only used with this list; `self` is
-                    // pinned (`Notified` is `!Unpin`) and `Drop` removes the waiter
-                    // (wait list invariants 1 and 2).
-                    unsafe { list.push_back(waiter, cx.waker().clone(), Grant::None) };
-                    false
-                }
+                unit.made_progress();
+                return Poll::Ready(());
             }
+        }
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
+        let mut list = notify.lock();
+        let ready = if waiter.is_idle()
+            && this
+                .try_complete(&mut notify.state.load(Ordering::Acquire), true)
+                .is_ready()
+        {
+            true
         } else {
-            let mut list = notify.lock();
-            if list.is_granted(waiter) {
-                // SAFETY: ours, granted in this list, under its lock (invariant 1).
-                unsafe { list.remove(waiter) };
-                true
-            } else {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { list.set_waker(waiter, cx.waker()) };
-                false
-            }
+            // SAFETY: `waiter` is a field of this pinned `!Unpin` future, used with this
+            // list only, and `Drop` removes it (the contract of `poll_waiter`).
+            unsafe { list.poll_waiter(waiter, cx.waker(), Grant::None, &mut stale) }.is_ready()
         };
+        drop(list);
         if ready {
             unit.made_progress();
             Poll::Ready(())
@@ -297,9 +289,10 @@ impl Drop for Notified<'_> {
         }
         let notify = self.notify;
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new(); // dropped after `list` (WL-6)
         let mut list = notify.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        match unsafe { list.remove(&self.waiter) } {
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
+        match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Granted(Grant::One) => notify.notify_one_locked(&mut list, &mut wakers),
             Removed::Granted(_) => {}
             Removed::Queued(_) => notify.sync_waiting(&list),

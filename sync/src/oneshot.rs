@@ -7,12 +7,20 @@
 //!
 //! # Protocol
 //!
-//! The value, the receiver's waker and the two "dropped" flags live under one short lock
+//! **ONESHOT-1.** The value, the receiver's waker and the two "dropped" flags live under one short lock
 //! (the channel is used once, so the lock is uncontended but for the single hand-over).
 //! `set_result` stores the value and takes the receiver's waker in one critical section;
 //! the receiver checks for the value and stores its waker in one critical section: so the
 //! receiver either sees the value or is woken after it arrives. Dropping the receiver drops
 //! a value that arrived unread and makes later `set_result`s return the value back.
+//!
+//! **ONESHOT-2.** A `set_result` refused because the receiver was closed still consumes
+//! the sender: it marks the sender gone and wakes the receiver in the same way as the
+//! sender's drop, so nothing is left waiting for a sender that no longer exists.
+//!
+//! **ONESHOT-3.** After [`Receiver::close`], a value set before the close is still
+//! delivered; without one, awaiting the receiver (or `try_recv`) fails at once with
+//! [`RecvError`] ([`TryRecvError::Closed`]), even while the sender is alive (tokio's rule).
 //!
 //! # Examples
 //!
@@ -110,17 +118,21 @@ impl<T> Sender<T> {
     pub fn set_result(mut self, value: T) -> Result<(), T> {
         let inner = self.inner.take().expect("the sender is used once");
         let mut state = inner.lock();
-        if state.receiver_gone {
-            return Err(value);
-        }
-        state.value = Some(value);
+        // Either way the sender is consumed here, so its `Drop` has nothing left to do:
+        // mark it gone and wake the receiver on the refused path too (ONESHOT-2).
         state.sender_gone = true;
         let waker = state.rx_waker.take();
+        let result = if state.receiver_gone {
+            Err(value)
+        } else {
+            state.value = Some(value);
+            Ok(())
+        };
         drop(state);
         if let Some(w) = waker {
             w.wake();
         }
-        Ok(())
+        result
     }
 
     /// The same as [`set_result`](Self::set_result), under the name Rust channels use.
@@ -276,13 +288,18 @@ impl<T> Receiver<T> {
                 self.done = true;
                 Ok(v)
             }
-            None if state.sender_gone || self.done => Err(TryRecvError::Closed),
+            // ONESHOT-3: after `close` no value can arrive any more.
+            None if state.sender_gone || state.receiver_gone || self.done => {
+                Err(TryRecvError::Closed)
+            }
             None => Err(TryRecvError::Empty),
         }
     }
 
     /// Refuses the value: a later `set_result` returns it to the sender. A value already
-    /// set can still be taken with [`try_recv`](Self::try_recv).
+    /// set before the close can still be received (by awaiting or with
+    /// [`try_recv`](Self::try_recv)); without one, awaiting the receiver resolves at once
+    /// to [`RecvError`], even while the sender is alive (tokio's rule, ONESHOT-3).
     ///
     /// # Examples
     ///
@@ -290,9 +307,16 @@ impl<T> Receiver<T> {
     /// let (tx, mut rx) = magpie_sync::oneshot::channel();
     /// rx.close();
     /// assert_eq!(tx.set_result(1), Err(1));
+    /// assert!(magpie_sync::__doc_block_on(rx).is_err());
     /// ```
     pub fn close(&mut self) {
-        self.inner.lock().receiver_gone = true;
+        let mut state = self.inner.lock();
+        state.receiver_gone = true;
+        // No value can arrive now: the stored waker is not needed any more. Dropped
+        // after the lock (WL-6).
+        let waker = state.rx_waker.take();
+        drop(state);
+        drop(waker);
     }
 }
 
@@ -305,14 +329,17 @@ impl<T> Future for Receiver<T> {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
+        // A waker replaced below is dropped after the lock, as it may re-enter (WL-6).
+        let mut _stale: Option<Waker> = None;
         let mut state = this.inner.lock();
         let result = match state.value.take() {
             Some(v) => Ok(v),
-            None if state.sender_gone || this.done => Err(RecvError(())),
+            // ONESHOT-3: after `close` no value can arrive any more.
+            None if state.sender_gone || state.receiver_gone || this.done => Err(RecvError(())),
             None => {
                 match &mut state.rx_waker {
                     Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
+                    slot => _stale = slot.replace(cx.waker().clone()),
                 }
                 return Poll::Pending;
             }
@@ -328,10 +355,12 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = self.inner.lock();
         state.receiver_gone = true;
-        state.rx_waker = None;
+        let waker = state.rx_waker.take();
         let unread = state.value.take();
         drop(state);
-        drop(unread); // the value's destructor runs outside the lock
+        // The waker's and the value's destructors run outside the lock (WL-6).
+        drop(waker);
+        drop(unread);
     }
 }
 
@@ -366,6 +395,50 @@ mod tests {
         tx.set_result(3).unwrap();
         assert_eq!(rx.wakes(), 1);
         assert_eq!(rx.ready(), Ok(3));
+    }
+
+    /// Issue 13 bug 1: `rx.close(); tx.send(1)` was refused, then awaiting `rx` hung.
+    #[test]
+    fn refused_send_after_close_does_not_leave_the_receiver_pending() {
+        let (tx, mut rx) = channel();
+        rx.close();
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(1), Err(1));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(block_on(rx), Err(RecvError(())));
+    }
+
+    /// ONESHOT-2: the refused path marks the sender gone and takes (wakes) the stored
+    /// receiver waker, like the sender's drop.
+    #[test]
+    fn refused_send_marks_the_sender_gone_and_wakes() {
+        let (tx, rx) = channel::<u8>();
+        let mut rx = Polled::new(rx);
+        rx.pending();
+        // Close the channel from the sender's side of the state, as a racing close would.
+        tx.inner.as_ref().unwrap().lock().receiver_gone = true;
+        assert_eq!(tx.send(7), Err(7));
+        assert_eq!(rx.wakes(), 1);
+        assert_eq!(rx.ready(), Err(RecvError(())));
+    }
+
+    /// Issue 13 bug 5: after `close`, awaiting waited for the sender to be used or dropped.
+    #[test]
+    fn closed_receiver_fails_at_once_while_the_sender_lives() {
+        let (tx, mut rx) = channel::<u8>();
+        rx.close();
+        assert_eq!(crate::test_util::now(&mut rx), Some(Err(RecvError(()))));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        drop(tx);
+    }
+
+    /// ONESHOT-3: a value set before the close is still delivered.
+    #[test]
+    fn value_sent_before_close_is_still_received() {
+        let (tx, mut rx) = channel();
+        tx.send(5).unwrap();
+        rx.close();
+        assert_eq!(block_on(rx), Ok(5));
     }
 
     #[test]

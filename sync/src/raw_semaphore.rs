@@ -13,27 +13,27 @@
 //!
 //! # Protocol
 //!
-//! 1. **Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
-//!    permits takes them with one CAS; a release that finds `QUEUED` clear adds its
-//!    permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
-//!    waiter queued in between, and the operation retries on the locked path.
-//! 2. **Queued implies no free permits.** A waiter that must queue first takes every free
-//!    permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
-//!    set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
-//!    barge past queued waiters (FIFO fairness), and a writer waiting for all of an
-//!    `RwLock`'s permits collects them as readers leave (no writer starvation).
-//! 3. **Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
-//!    the lock and assigns its permits to the front waiters: a waiter whose need drops to
-//!    zero is granted (unlinked, woken once). When the list empties, leftover permits go
-//!    back to the word and `QUEUED` is cleared in one CAS.
-//! 4. **Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
-//!    it had been assigned so far (all of them if it was granted, some if it was partly
-//!    served, none if it had just queued) are released through step 3, so they reach the
-//!    next waiter or the word: no permit is lost, and a waiter dropped before any
-//!    assignment leaves no trace.
-//! 5. **Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
-//!    non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
-//!    has a need of zero). A waiter woken by close returns whatever it had been assigned.
+//! - **SEM-1. Fast paths take no lock.** An acquire that finds `QUEUED` clear and enough
+//!   permits takes them with one CAS; a release that finds `QUEUED` clear adds its
+//!   permits with one CAS. Because `QUEUED` lives in the same word, such a CAS fails if a
+//!   waiter queued in between, and the operation retries on the locked path.
+//! - **SEM-2. Queued implies no free permits.** A waiter that must queue first takes every free
+//!   permit (under the lock, by CAS) and sets `QUEUED` in the same CAS. While `QUEUED` is
+//!   set, the fast paths do not touch the permit field, so it stays 0: newcomers cannot
+//!   barge past queued waiters (FIFO fairness), and a writer waiting for all of an
+//!   `RwLock`'s permits collects them as readers leave (no writer starvation).
+//! - **SEM-3. Releases are assigned in arrival order.** A release that finds `QUEUED` set takes
+//!   the lock and assigns its permits to the front waiters: a waiter whose need drops to
+//!   zero is granted (unlinked, woken once). When the list empties, leftover permits go
+//!   back to the word and `QUEUED` is cleared in one CAS.
+//! - **SEM-4. Cancellation.** A dropped [`Acquire`] leaves the wait list under the lock. The permits
+//!   it had been assigned so far (all of them if it was granted, some if it was partly
+//!   served, none if it had just queued) are released through SEM-3, so they reach the
+//!   next waiter or the word: no permit is lost, and a waiter dropped before any
+//!   assignment leaves no trace.
+//! - **SEM-5. Close.** `close` sets `CLOSED` and grants every queued waiter with its need still
+//!   non-zero, which is how a waiter tells "closed" from "acquired" (a normal grant always
+//!   has a need of zero). A waiter woken by close returns whatever it had been assigned.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -43,7 +43,7 @@ use crate::coop;
 use crate::diag::Holders;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
 const CLOSED: usize = 0b01;
 const QUEUED: usize = 0b10;
@@ -174,7 +174,7 @@ impl RawSemaphore {
         self.release(n);
     }
 
-    /// Adds `n` permits, serving queued waiters first (protocol step 3).
+    /// Adds `n` permits, serving queued waiters first (SEM-3).
     ///
     /// Panics if the count would exceed [`MAX_PERMITS`].
     pub(crate) fn release(&self, n: usize) {
@@ -233,7 +233,7 @@ impl RawSemaphore {
         }
     }
 
-    /// Under the lock with an empty list: permits += pool, `QUEUED` cleared (step 3).
+    /// Under the lock with an empty list: permits += pool, `QUEUED` cleared (SEM-3).
     fn drain_pool_and_clear_queued(&self, pool: usize) {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -256,7 +256,7 @@ impl RawSemaphore {
         }
     }
 
-    /// Closes the semaphore: pending and future acquires fail (protocol step 5).
+    /// Closes the semaphore: pending and future acquires fail (SEM-5).
     pub(crate) fn close(&self) {
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
         let mut wakers = WakeList::new();
@@ -291,7 +291,7 @@ impl core::fmt::Debug for RawSemaphore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Closed;
 
-/// A pending acquisition of `needed` permits. Dropping it follows protocol step 4.
+/// A pending acquisition of `needed` permits. Dropping it follows SEM-4.
 pub(crate) struct Acquire<'a> {
     sem: &'a RawSemaphore,
     needed: usize,
@@ -317,10 +317,14 @@ impl<'a> Acquire<'a> {
         self
     }
 
-    /// First poll: fast path, then queue under the lock (protocol steps 1 and 2).
+    /// First poll: fast path, then queue under the lock (SEM-1, SEM-2).
     ///
     /// `self` must be pinned: the waiter may be queued.
-    fn poll_first(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    fn poll_first(
+        &self,
+        cx: &mut Context<'_>,
+        stale: &mut StaleWakers,
+    ) -> Poll<Result<(), Closed>> {
         let sem = self.sem;
         match sem.try_acquire(self.needed) {
             Ok(()) => return Poll::Ready(Ok(())),
@@ -348,10 +352,12 @@ impl<'a> Acquire<'a> {
                 Ok(_) => {
                     let need = self.needed - free;
                     debug_assert!(need > 0);
-                    // SAFETY: the waiter is ours and only used with this list; the caller
-                    // has `self` pinned and `Drop` removes the waiter (wait list
-                    // invariants 1 and 2).
-                    unsafe { list.push_back(&self.waiter, cx.waker().clone(), Need(need)) };
+                    // SAFETY: the waiter is ours (idle) and only used with this list; the
+                    // caller has `self` pinned and `Drop` removes the waiter (the
+                    // contract of `poll_waiter`).
+                    let queued =
+                        unsafe { list.poll_waiter(&self.waiter, cx.waker(), Need(need), stale) };
+                    debug_assert!(queued.is_pending());
                     return Poll::Pending;
                 }
                 Err(actual) => s = actual,
@@ -359,22 +365,22 @@ impl<'a> Acquire<'a> {
         }
     }
 
-    fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+    fn poll_queued(
+        &self,
+        cx: &mut Context<'_>,
+        stale: &mut StaleWakers,
+    ) -> Poll<Result<(), Closed>> {
         let mut list = self.sem.lock();
-        if !list.is_granted(&self.waiter) {
-            // SAFETY: ours, queued in this list, under its lock (invariant 1).
-            unsafe { list.set_waker(&self.waiter, cx.waker()) };
-            return Poll::Pending;
-        }
-        // SAFETY: ours, granted in this list, under its lock (invariant 1).
-        match unsafe { list.remove(&self.waiter) } {
-            Removed::Granted(Need(0)) => Poll::Ready(Ok(())),
-            Removed::Granted(Need(missing)) => {
+        // SAFETY: ours, queued or granted in this list; the caller has `self` pinned and
+        // `Drop` removes the waiter (the contract of `poll_waiter`).
+        match unsafe { list.poll_waiter(&self.waiter, cx.waker(), Need(0), stale) } {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Need(0)) => Poll::Ready(Ok(())),
+            Poll::Ready(Need(missing)) => {
                 // Granted by close: return what had been assigned.
                 self.sem.release_locked(list, self.needed - missing);
                 Poll::Ready(Err(Closed))
             }
-            Removed::Queued(_) => unreachable!("checked granted above"),
         }
     }
 }
@@ -390,6 +396,7 @@ impl Future for Acquire<'_> {
             Poll::Ready(unit) => unit,
             Poll::Pending => return Poll::Pending,
         };
+        let mut stale = StaleWakers::new(); // dropped after the lock (WL-6)
         let result = if this.needed == 0 {
             Poll::Ready(if this.sem.is_closed() {
                 Err(Closed)
@@ -397,9 +404,9 @@ impl Future for Acquire<'_> {
                 Ok(())
             })
         } else if this.waiter.is_idle() {
-            this.poll_first(cx)
+            this.poll_first(cx, &mut stale)
         } else {
-            this.poll_queued(cx)
+            this.poll_queued(cx, &mut stale)
         };
         match &result {
             Poll::Ready(Ok(())) if this.needed > 0 => this.sem.diag.hold(),
@@ -418,9 +425,10 @@ impl Drop for Acquire<'_> {
         if self.waiter.is_idle() {
             return;
         }
+        let mut stale = StaleWakers::new(); // dropped after the lock (WL-6)
         let mut list = self.sem.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        let assigned = match unsafe { list.remove(&self.waiter) } {
+        // SAFETY: ours, queued or granted in this list, under its lock (WL-1).
+        let assigned = match unsafe { list.remove(&self.waiter, &mut stale) } {
             Removed::Queued(Need(missing)) | Removed::Granted(Need(missing)) => {
                 self.needed - missing
             }

@@ -2,15 +2,15 @@
 //!
 //! The lock is a [`RawSemaphore`] with [`MAX_READS`] permits: a reader takes one, a writer
 //! takes all of them. Because the semaphore is FIFO and lets a queued request collect
-//! permits as they are released (see [`crate::raw_semaphore`], steps 2 and 3), a writer
+//! permits as they are released (see [`crate::raw_semaphore`], SEM-2 and SEM-3), a writer
 //! that queues behind active readers stops later readers from entering and receives the
 //! readers' permits as they leave: writers never starve.
 //!
 //! # Access rule
 //!
-//! A read guard holds one permit, a write guard all [`MAX_READS`]. Permits are never added
+//! **RW-1.** A read guard holds one permit, a write guard all [`MAX_READS`]. Permits are never added
 //! or removed otherwise, so while a write guard exists no other guard does, and while any
-//! read guard exists no write guard does. The `unsafe` blocks below cite this rule.
+//! read guard exists no write guard does. The `unsafe` blocks below cite this rule as RW-1.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -56,7 +56,7 @@ pub struct RwLock<T> {
 }
 
 // SAFETY: a write guard gives `&mut T` to one task at a time, possibly on another thread
-// (`T: Send`); read guards share `&T` between threads (`T: Sync`). Access rule above.
+// (`T: Send`); read guards share `&T` between threads (`T: Sync`). RW-1 above.
 unsafe impl<T: Send> Send for RwLock<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Sync for RwLock<T> {}
@@ -252,7 +252,7 @@ pub struct RwLockReadGuard<'a, T> {
 impl<T> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: a read permit is held, so no write guard exists (access rule).
+        // SAFETY: a read permit is held, so no write guard exists (RW-1).
         self.lock.data.with(|p| unsafe { &*p })
     }
 }
@@ -289,14 +289,14 @@ pub struct RwLockWriteGuard<'a, T> {
 impl<T> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: all permits are held, so this is the only guard (access rule).
+        // SAFETY: all permits are held, so this is the only guard (RW-1).
         self.lock.data.with(|p| unsafe { &*p })
     }
 }
 
 impl<T> DerefMut for RwLockWriteGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: all permits are held (access rule); `&mut self` makes the borrow unique.
+        // SAFETY: all permits are held (RW-1); `&mut self` makes the borrow unique.
         self.lock.data.with_mut(|p| unsafe { &mut *p })
     }
 }

@@ -15,41 +15,43 @@
 //!
 //! # Invariants
 //!
-//! The `// SAFETY:` comments in this crate cite these by number.
+//! The `// SAFETY:` comments in this crate cite these by name (`WL-1` to `WL-6`).
 //!
-//! 1. **One owner, one list.** A [`Waiter`] is a field of exactly one waiting future (its
-//!    owner). Only the owner passes it to [`WaitList::push_back`], [`WaitList::set_waker`]
-//!    and [`WaitList::remove`], and always to the same list (that of the primitive it
-//!    waits on). A waiter's links, waker and data are therefore read and written only
-//!    under that list's lock (every access goes through `&mut WaitList`); its state byte
-//!    is written only under it too, and read without it only by the owner, who alone
-//!    moves a waiter out of and back into `IDLE`.
-//! 2. **Pinned while not idle.** From `push_back` until `remove`, a waiter does not move
-//!    and is not freed: the owner is a pinned future (`!Unpin` through the waiter's
-//!    `PhantomPinned`), and its `Drop` removes a waiter that is not `IDLE` before the
-//!    waiter itself is dropped. A `Waiter` dropped while not idle aborts the process
-//!    rather than leave a dangling pointer in a list. (A pinned future that is leaked
-//!    instead, say with `mem::forget` of its `Box`, leaks its waiter too, which stays
-//!    valid.) So every pointer the list holds names a live waiter, and a list may be
-//!    dropped with waiters still linked: it follows no pointer when dropped.
-//! 3. **Queued means linked.** A waiter is in the FIFO chain if and only if it is
-//!    `QUEUED`. Arrival order is chain order, and every grant a primitive makes goes to the
-//!    front of the chain first (FIFO fairness).
-//! 4. **One wake per grant.** A grant unlinks the waiter and *takes* its waker; a granted
-//!    waiter has no waker left, so one grant wakes its waiter at most once.
-//! 5. **A grant is owned until consumed.** Between a grant and the owner's
-//!    [`WaitList::remove`], the grant (permits, a notification, a reserved item) belongs to
-//!    the waiter. `remove` reports whether the waiter was granted; an owner dropped after
-//!    its grant must then hand the grant on (to the next waiter or back to the primitive)
-//!    under the same lock, so nothing granted is ever lost.
-//! 6. **Wake outside the lock.** Wakers taken under the lock are collected in a
-//!    [`WakeList`] and woken after the lock is released, so a waker that runs user code
-//!    (or re-enters the primitive) never runs under it.
+//! - **WL-1. One owner, one list.** A [`Waiter`] is a field of exactly one waiting future (its
+//!   owner). Only the owner passes it to [`WaitList::poll_waiter`] and
+//!   [`WaitList::remove`], and always to the same list (that of the primitive it
+//!   waits on). A waiter's links, waker and data are therefore read and written only
+//!   under that list's lock (every access goes through `&mut WaitList`); its state byte
+//!   is written only under it too, and read without it only by the owner, who alone
+//!   moves a waiter out of and back into `IDLE`.
+//! - **WL-2. Pinned while not idle.** From `push_back` until `remove`, a waiter does not move
+//!   and is not freed: the owner is a pinned future (`!Unpin` through the waiter's
+//!   `PhantomPinned`), and its `Drop` removes a waiter that is not `IDLE` before the
+//!   waiter itself is dropped. A `Waiter` dropped while not idle aborts the process
+//!   rather than leave a dangling pointer in a list. (A pinned future that is leaked
+//!   instead, say with `mem::forget` of its `Box`, leaks its waiter too, which stays
+//!   valid.) So every pointer the list holds names a live waiter, and a list may be
+//!   dropped with waiters still linked: it follows no pointer when dropped.
+//! - **WL-3. Queued means linked.** A waiter is in the FIFO chain if and only if it is
+//!   `QUEUED`. Arrival order is chain order, and every grant a primitive makes goes to the
+//!   front of the chain first (FIFO fairness).
+//! - **WL-4. One wake per grant.** A grant unlinks the waiter and *takes* its waker; a granted
+//!   waiter has no waker left, so one grant wakes its waiter at most once.
+//! - **WL-5. A grant is owned until consumed.** Between a grant and the owner's
+//!   [`WaitList::remove`], the grant (permits, a notification, a reserved item) belongs to
+//!   the waiter. `remove` reports whether the waiter was granted; an owner dropped after
+//!   its grant must then hand the grant on (to the next waiter or back to the primitive)
+//!   under the same lock, so nothing granted is ever lost.
+//! - **WL-6. Wake and drop outside the lock.** Wakers taken under the lock are collected in a
+//!   [`WakeList`] and woken after the lock is released; wakers taken out without a
+//!   wake-up (replaced by a re-poll with another waker, or held by a removed waiter) go
+//!   into a [`StaleWakers`] and are dropped after the lock is released. So a waker whose
+//!   `wake` or `drop` runs user code (or re-enters the primitive) never runs under it.
 
 use core::marker::PhantomPinned;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
-use core::task::Waker;
+use core::task::{Poll, Waker};
 
 use crate::loom::atomic::{AtomicU8, Ordering};
 use crate::loom::UnsafeCell;
@@ -60,7 +62,7 @@ const GRANTED: u8 = 2;
 
 type Link<T> = Option<NonNull<Waiter<T>>>;
 
-/// A waiter's links and waker, only touched under the list's lock (invariant 1).
+/// A waiter's links and waker, only touched under the list's lock (WL-1).
 struct Node<T> {
     prev: Link<T>,
     next: Link<T>,
@@ -69,19 +71,19 @@ struct Node<T> {
     waker: ManuallyDrop<Option<Waker>>,
 }
 
-/// One waiting future's node in a [`WaitList`]; a field of that future (invariant 1).
+/// One waiting future's node in a [`WaitList`]; a field of that future (WL-1).
 ///
 /// `data` sits outside `node` so that a small `T` packs beside the state byte.
 pub(crate) struct Waiter<T> {
     state: AtomicU8,
-    /// Only touched under the list's lock (invariant 1).
+    /// Only touched under the list's lock (WL-1).
     data: UnsafeCell<T>,
     node: UnsafeCell<Node<T>>,
     _pinned: PhantomPinned,
 }
 
 // SAFETY: the node holds a `Waker` (Send + Sync), a `T` and pointers to other waiters of
-// the same list; all of it is only touched under the list's lock (invariant 1), which
+// the same list; all of it is only touched under the list's lock (WL-1), which
 // hands it from thread to thread with the needed synchronisation. The state byte is atomic.
 unsafe impl<T: Send> Send for Waiter<T> {}
 // SAFETY: as for `Send`: a shared `&Waiter` gives no access to the node without the lock.
@@ -105,7 +107,7 @@ impl<T: Copy + Default> Waiter<T> {
 
 impl<T> Waiter<T> {
     /// Whether the waiter is in no list. Exact for its owner without the lock, since only
-    /// the owner moves it into and out of `IDLE` (invariant 1).
+    /// the owner moves it into and out of `IDLE` (WL-1).
     pub(crate) fn is_idle(&self) -> bool {
         self.state.load(Ordering::Acquire) == IDLE
     }
@@ -113,10 +115,10 @@ impl<T> Waiter<T> {
 
 impl<T> Drop for Waiter<T> {
     fn drop(&mut self) {
-        // An atomic load, not `get_mut`: if invariant 2 were broken, a list could be
+        // An atomic load, not `get_mut`: if WL-2 were broken, a list could be
         // writing the state byte right now.
         if !self.is_idle() {
-            // A list still points here (invariant 2 broken): continuing would be UB.
+            // A list still points here (WL-2 broken): continuing would be UB.
             std::eprintln!("magpie-sync: a waiter was dropped while still in a wait list");
             std::process::abort();
         }
@@ -128,7 +130,7 @@ impl<T> Drop for Waiter<T> {
 pub(crate) enum Removed<T> {
     /// Still waiting in the queue: nothing was granted.
     Queued(T),
-    /// Granted and not yet consumed: the caller now owns the grant (invariant 5).
+    /// Granted and not yet consumed: the caller now owns the grant (WL-5).
     Granted(T),
 }
 
@@ -139,7 +141,7 @@ pub(crate) struct WaitList<T> {
 }
 
 // SAFETY: the list only holds pointers to waiters, which are `Send + Sync` for `T: Send`,
-// and follows them only through `&mut self`, under the primitive's lock (invariant 1).
+// and follows them only through `&mut self`, under the primitive's lock (WL-1).
 unsafe impl<T: Send> Send for WaitList<T> {}
 // SAFETY: `&WaitList` only reads `head` (`is_empty`); nodes are reached through `&mut`.
 unsafe impl<T: Send> Sync for WaitList<T> {}
@@ -148,8 +150,8 @@ unsafe impl<T: Send> Sync for WaitList<T> {}
 ///
 /// # Safety
 ///
-/// `waiter` names a live waiter (invariant 2) whose node may be touched by the caller now:
-/// the caller holds the lock of the list the waiter belongs to (invariant 1), and no other
+/// `waiter` names a live waiter (WL-2) whose node may be touched by the caller now:
+/// the caller holds the lock of the list the waiter belongs to (WL-1), and no other
 /// reference to this node is live.
 unsafe fn with_node<T, R>(waiter: NonNull<Waiter<T>>, f: impl FnOnce(&mut Node<T>) -> R) -> R {
     // SAFETY: live by the caller's contract.
@@ -190,22 +192,22 @@ impl<T: Copy> WaitList<T> {
     /// Runs `f` on the data of the oldest queued waiter, if any.
     pub(crate) fn with_front<R>(&mut self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         let head = self.head?;
-        // SAFETY: `head` is linked here, so it is live (invariant 2), and `&mut self` is
-        // this list's lock (invariant 1).
+        // SAFETY: `head` is linked here, so it is live (WL-2), and `&mut self` is
+        // this list's lock (WL-1).
         Some(unsafe { with_data(head, f) })
     }
 
     /// Grants the oldest queued waiter: unlinks it, marks it granted and puts its waker
-    /// in `wakers` (invariant 4). Returns `false` if nobody is queued.
+    /// in `wakers` (WL-4). Returns `false` if nobody is queued.
     pub(crate) fn grant_front(&mut self, wakers: &mut WakeList) -> bool {
         let Some(head) = self.head else { return false };
-        // SAFETY: `head` is linked here, so it is live (invariant 2), and `&mut self` is
-        // this list's lock (invariant 1).
+        // SAFETY: `head` is linked here, so it is live (WL-2), and `&mut self` is
+        // this list's lock (WL-1).
         let waker = unsafe {
             self.unlink(head);
             with_node(head, |node| node.waker.take())
         };
-        // SAFETY: live, as above; the state byte is written under the lock (invariant 1).
+        // SAFETY: live, as above; the state byte is written under the lock (WL-1).
         unsafe { head.as_ref() }
             .state
             .store(GRANTED, Ordering::Release);
@@ -224,10 +226,10 @@ impl<T: Copy> WaitList<T> {
     ///
     /// # Safety
     ///
-    /// The caller owns `waiter` and uses it with this list only (invariant 1), `waiter` is
+    /// The caller owns `waiter` and uses it with this list only (WL-1), `waiter` is
     /// idle, and it will not move or be freed before the caller passes it to
-    /// [`remove`](Self::remove) (invariant 2).
-    pub(crate) unsafe fn push_back(&mut self, waiter: &Waiter<T>, waker: Waker, data: T) {
+    /// [`remove`](Self::remove) (WL-2).
+    unsafe fn push_back(&mut self, waiter: &Waiter<T>, waker: Waker, data: T) {
         debug_assert!(waiter.is_idle(), "a waiter queued twice");
         let ptr = NonNull::from(waiter);
         let tail = self.tail;
@@ -241,7 +243,7 @@ impl<T: Copy> WaitList<T> {
             with_data(ptr, |d| *d = data);
         }
         match tail {
-            // SAFETY: the tail is linked here, so live (invariant 2); we hold the lock.
+            // SAFETY: the tail is linked here, so live (WL-2); we hold the lock.
             Some(tail) => unsafe { with_node(tail, |node| node.next = Some(ptr)) },
             None => self.head = Some(ptr),
         }
@@ -249,26 +251,49 @@ impl<T: Copy> WaitList<T> {
         waiter.state.store(QUEUED, Ordering::Release);
     }
 
-    /// Whether the waiter was granted (call under the lock).
-    pub(crate) fn is_granted(&self, waiter: &Waiter<T>) -> bool {
-        waiter.state.load(Ordering::Acquire) == GRANTED
-    }
-
-    /// Replaces a queued waiter's waker unless it would wake the same task.
+    /// The poll of a waiting future, in one place for every primitive: a waiter not yet
+    /// queued is queued (with `waker` and `data`); a queued one has its waker refreshed;
+    /// a granted one is removed and its grant returned (WL-5).
+    ///
+    /// `data` is only used to queue an idle waiter. A waker replaced by the refresh goes
+    /// into `stale`, to be dropped after the lock is released (WL-6).
     ///
     /// # Safety
     ///
-    /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
-    pub(crate) unsafe fn set_waker(&mut self, waiter: &Waiter<T>, new: &Waker) {
-        if waiter.state.load(Ordering::Acquire) != QUEUED {
-            return; // granted: its waker was taken and must stay so (invariant 4)
-        }
-        // SAFETY: the waiter is ours and in this list, whose lock `&mut self` is.
-        unsafe {
-            with_node(NonNull::from(waiter), |node| match &*node.waker {
-                Some(w) if w.will_wake(new) => {}
-                _ => *node.waker = Some(new.clone()),
-            });
+    /// The caller owns `waiter` and uses it with this list only (WL-1), and it will
+    /// not move or be freed before the caller passes it to [`remove`](Self::remove)
+    /// (WL-2): in practice `waiter` is a field of a pinned `!Unpin` future whose
+    /// `Drop` removes a waiter that is not idle. Every poll site in this crate discharges
+    /// the contract in that way, so this is the one place that argues it.
+    pub(crate) unsafe fn poll_waiter(
+        &mut self,
+        waiter: &Waiter<T>,
+        waker: &Waker,
+        data: T,
+        stale: &mut StaleWakers,
+    ) -> Poll<T> {
+        match waiter.state.load(Ordering::Acquire) {
+            IDLE => {
+                // SAFETY: ours, idle, pinned until removed: the caller's contract.
+                unsafe { self.push_back(waiter, waker.clone(), data) };
+                Poll::Pending
+            }
+            QUEUED => {
+                // SAFETY: ours and queued in this list, whose lock `&mut self` is.
+                let old = unsafe {
+                    with_node(NonNull::from(waiter), |node| match &*node.waker {
+                        Some(w) if w.will_wake(waker) => None,
+                        _ => node.waker.replace(waker.clone()),
+                    })
+                };
+                stale.push(old);
+                Poll::Pending
+            }
+            // SAFETY: ours and granted in this list, under its lock (the contract).
+            _ => match unsafe { self.remove(waiter, stale) } {
+                Removed::Granted(data) => Poll::Ready(data),
+                Removed::Queued(_) => unreachable!("the state byte said granted"),
+            },
         }
     }
 
@@ -278,7 +303,7 @@ impl<T: Copy> WaitList<T> {
     ///
     /// `waiter` is queued in this list and `&mut self` is its lock.
     unsafe fn unlink(&mut self, waiter: NonNull<Waiter<T>>) {
-        // SAFETY: queued here, so live (invariant 2), under the lock (invariant 1).
+        // SAFETY: queued here, so live (WL-2), under the lock (WL-1).
         let (prev, next) = unsafe {
             with_node(waiter, |node| {
                 (
@@ -300,12 +325,17 @@ impl<T: Copy> WaitList<T> {
     }
 
     /// Takes the waiter out of the list (if queued) and makes it idle again; returns its
-    /// data and whether it had been granted (invariant 5).
+    /// data and whether it had been granted (WL-5). A queued waiter's waker goes
+    /// into `stale`, to be dropped after the lock is released (WL-6).
     ///
     /// # Safety
     ///
-    /// The caller owns `waiter`, which is queued or granted in this list (invariant 1).
-    pub(crate) unsafe fn remove(&mut self, waiter: &Waiter<T>) -> Removed<T> {
+    /// The caller owns `waiter`, which is queued or granted in this list (WL-1).
+    pub(crate) unsafe fn remove(
+        &mut self,
+        waiter: &Waiter<T>,
+        stale: &mut StaleWakers,
+    ) -> Removed<T> {
         let ptr = NonNull::from(waiter);
         let state = waiter.state.load(Ordering::Acquire);
         // SAFETY: ours and in this list, under its lock (the caller's contract).
@@ -313,7 +343,7 @@ impl<T: Copy> WaitList<T> {
             if state == QUEUED {
                 self.unlink(ptr);
             }
-            with_node(ptr, |node| *node.waker = None);
+            stale.push(with_node(ptr, |node| node.waker.take()));
             with_data(ptr, |d| *d)
         };
         waiter.state.store(IDLE, Ordering::Release);
@@ -330,7 +360,7 @@ impl<T: Copy> WaitList<T> {
         let mut out = std::vec::Vec::new();
         let mut cur = self.head;
         while let Some(ptr) = cur {
-            // SAFETY: linked here, so live (invariant 2); `&mut self` is the lock.
+            // SAFETY: linked here, so live (WL-2); `&mut self` is the lock.
             cur = unsafe {
                 out.push(with_data(ptr, |d| *d));
                 with_node(ptr, |node| node.next)
@@ -348,10 +378,43 @@ impl<T> core::fmt::Debug for WaitList<T> {
     }
 }
 
+/// Wakers taken out of a wait list under its lock *without* a wake-up (a waker replaced
+/// by a re-poll, the waker of a removed waiter), to be dropped after the lock is released
+/// (WL-6): a waker's drop may run user code that re-enters the primitive.
+///
+/// Declare it *before* the lock guard, so that it is dropped after the guard (locals drop
+/// in reverse order), or drop it explicitly after unlocking. One operation on one waiter
+/// leaves at most one stale waker, which is kept inline; more spill to a `Vec`.
+#[derive(Default)]
+pub(crate) struct StaleWakers {
+    one: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl StaleWakers {
+    pub(crate) const fn new() -> Self {
+        Self {
+            one: None,
+            more: Vec::new(),
+        }
+    }
+
+    /// Keeps a waker (if any) to be dropped later.
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
+        if let Some(w) = waker {
+            if self.one.is_none() {
+                self.one = Some(w);
+            } else {
+                self.more.push(w);
+            }
+        }
+    }
+}
+
 /// How many wakers a [`WakeList`] holds inline before it spills to the heap.
 const WAKE_BATCH: usize = 32;
 
-/// Wakers collected under a lock, to be woken after it is released (invariant 6).
+/// Wakers collected under a lock, to be woken after it is released (WL-6).
 ///
 /// Holds [`WAKE_BATCH`] wakers inline; callers that can release the lock between batches
 /// check [`is_full`](Self::is_full), the others (broadcasts that must grant every waiter
@@ -416,6 +479,7 @@ mod tests {
     fn fifo_order_and_removal_from_the_middle() {
         let mut list = WaitList::new();
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new();
         let (a, b, c, d) = (
             pin!(Waiter::new()),
             pin!(Waiter::new()),
@@ -426,25 +490,37 @@ mod tests {
         // SAFETY: the waiters are pinned on this stack frame and removed before its end;
         // this test owns them all and uses one list.
         unsafe {
-            list.push_back(a, Waker::noop().clone(), 'a');
-            list.push_back(b, Waker::noop().clone(), 'b');
-            list.push_back(c, Waker::noop().clone(), 'c');
+            assert!(list
+                .poll_waiter(a, Waker::noop(), 'a', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(b, Waker::noop(), 'b', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(c, Waker::noop(), 'c', &mut stale)
+                .is_pending());
             assert_eq!(list.queued_data(), ['a', 'b', 'c']);
-            assert_eq!(list.remove(b), Removed::Queued('b'));
+            assert_eq!(list.remove(b, &mut stale), Removed::Queued('b'));
             assert_eq!(list.queued_data(), ['a', 'c']);
             assert!(list.grant_front(&mut wakers));
-            assert!(list.is_granted(a));
+            assert_eq!(
+                list.poll_waiter(a, Waker::noop(), 'x', &mut stale),
+                Poll::Ready('a')
+            );
             assert_eq!(list.queued_data(), ['c']);
-            assert_eq!(list.remove(a), Removed::Granted('a'));
             assert!(a.is_idle());
             // A removed waiter can queue again.
-            list.push_back(d, Waker::noop().clone(), 'd');
-            list.push_back(b, Waker::noop().clone(), 'B');
+            assert!(list
+                .poll_waiter(d, Waker::noop(), 'd', &mut stale)
+                .is_pending());
+            assert!(list
+                .poll_waiter(b, Waker::noop(), 'B', &mut stale)
+                .is_pending());
             assert_eq!(list.queued_data(), ['c', 'd', 'B']);
-            assert_eq!(list.remove(c), Removed::Queued('c'));
+            assert_eq!(list.remove(c, &mut stale), Removed::Queued('c'));
             assert_eq!(list.with_front(|d| *d), Some('d'));
-            assert_eq!(list.remove(b), Removed::Queued('B'));
-            assert_eq!(list.remove(d), Removed::Queued('d'));
+            assert_eq!(list.remove(b, &mut stale), Removed::Queued('B'));
+            assert_eq!(list.remove(d, &mut stale), Removed::Queued('d'));
         }
         assert!(list.is_empty());
         assert_eq!(list.with_front(|d| *d), None);
@@ -475,16 +551,21 @@ mod tests {
     fn grant_takes_the_waker_once() {
         let mut list = WaitList::new();
         let mut wakers = WakeList::new();
+        let mut stale = StaleWakers::new();
         let a = pin!(Waiter::<()>::new());
         // SAFETY: pinned here, removed before the end of the test, one list.
         unsafe {
             list.push_back(&a, Waker::noop().clone(), ());
             assert!(list.grant_front(&mut wakers));
             assert_eq!(wakers.len, 1);
-            list.set_waker(&a, Waker::noop()); // ignored: granted waiters keep no waker
             assert!(!list.grant_front(&mut wakers));
             assert_eq!(wakers.len, 1);
-            assert_eq!(list.remove(&a), Removed::Granted(()));
+            // The re-poll consumes the grant; the granted waiter kept no waker.
+            assert_eq!(
+                list.poll_waiter(&a, Waker::noop(), (), &mut stale),
+                Poll::Ready(())
+            );
+            assert!(stale.one.is_none());
         }
     }
 }

@@ -307,3 +307,19 @@ pub async fn run_true() -> bool {
         .expect("spawn true")
         .success()
 }
+
+// Files (the fs_rw workload in workloads_fs.rs).
+
+/// An open file: smol's `async-fs` (the `blocking` crate's thread pool behind a pipe-like
+/// buffer).
+pub type File = async_fs::File;
+
+/// Creates (or truncates) a file for writing.
+pub async fn fs_create(path: std::path::PathBuf) -> File {
+    async_fs::File::create(path).await.expect("create")
+}
+
+/// Opens a file for reading.
+pub async fn fs_open(path: std::path::PathBuf) -> File {
+    async_fs::File::open(path).await.expect("open")
+}

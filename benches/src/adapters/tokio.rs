@@ -196,3 +196,18 @@ pub async fn run_true() -> bool {
         .expect("spawn true")
         .success()
 }
+
+// Files (the fs_rw workload in workloads_fs.rs).
+
+/// An open file.
+pub type File = tokio::fs::File;
+
+/// Creates (or truncates) a file for writing.
+pub async fn fs_create(path: std::path::PathBuf) -> File {
+    tokio::fs::File::create(path).await.expect("create")
+}
+
+/// Opens a file for reading.
+pub async fn fs_open(path: std::path::PathBuf) -> File {
+    tokio::fs::File::open(path).await.expect("open")
+}

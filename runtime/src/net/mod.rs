@@ -22,24 +22,32 @@
 //! });
 //! ```
 
+mod addr;
 mod stream_io;
 mod tcp;
+mod tcp_socket;
 mod udp;
 #[cfg(unix)]
 mod unix;
+#[cfg(unix)]
+mod unix_datagram;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpOwnedReadHalf, TcpOwnedWriteHalf, TcpStream};
+pub use tcp_socket::TcpSocket;
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixListener, UnixOwnedReadHalf, UnixOwnedWriteHalf, UnixStream};
+#[cfg(unix)]
+pub use unix_datagram::UnixDatagram;
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 /// Tries `f` on each address `addrs` resolves to; the first success, or the last error.
 ///
-/// Resolution is `ToSocketAddrs`'s: immediate for IP addresses, a blocking DNS lookup for
-/// host names.
+/// Resolution is [`ToSocketAddrs`]'s: immediate for IP literals, `getaddrinfo` on the
+/// blocking pool for host names (see [`lookup_host`]), never a blocking call on a worker.
 pub(crate) async fn each_addr<A, T, F, Fut>(addrs: A, mut f: F) -> io::Result<T>
 where
     A: ToSocketAddrs,
@@ -47,7 +55,7 @@ where
     Fut: std::future::Future<Output = io::Result<T>>,
 {
     let mut last = None;
-    for addr in addrs.to_socket_addrs()? {
+    for addr in addr::resolve(&addrs).await? {
         match f(addr).await {
             Ok(t) => return Ok(t),
             Err(e) => last = Some(e),

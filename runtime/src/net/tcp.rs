@@ -1,11 +1,11 @@
 use std::io;
-use std::net::{self as stdnet, Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{self as stdnet, Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::stream_io::{impl_async_read, impl_async_write};
-use super::{connect_in_progress, each_addr};
+use super::{connect_in_progress, each_addr, ToSocketAddrs};
 use crate::io::Async;
 use crate::loom::Arc;
 
@@ -34,8 +34,11 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` (any [`ToSocketAddrs`]: `"127.0.0.1:0"`, a `SocketAddr`, ...) and
-    /// listens. Port 0 picks a free port; see [`local_addr`](TcpListener::local_addr).
+    /// Binds to `addr` (any [`ToSocketAddrs`]: `"127.0.0.1:0"`, a `SocketAddr`,
+    /// `"localhost:8080"`, ...) and listens, with `SO_REUSEADDR` and a backlog of 1024
+    /// (use [`TcpSocket`](super::TcpSocket) to choose). A host name is resolved on the
+    /// blocking pool ([`lookup_host`](super::lookup_host)) and each of its addresses tried
+    /// in turn. Port 0 picks a free port; see [`local_addr`](TcpListener::local_addr).
     ///
     /// # Errors
     ///
@@ -50,7 +53,12 @@ impl TcpListener {
         socket.set_nonblocking(true)?;
         socket.set_reuse_address(true)?;
         socket.bind(&SockAddr::from(addr))?;
-        socket.listen(BACKLOG)?;
+        TcpListener::listen_on(socket, BACKLOG)
+    }
+
+    /// Listens on a bound, non-blocking socket and registers it.
+    pub(super) fn listen_on(socket: Socket, backlog: i32) -> io::Result<TcpListener> {
+        socket.listen(backlog)?;
         Ok(TcpListener {
             io: Async::new_nonblocking(stdnet::TcpListener::from(socket))?,
         })
@@ -181,11 +189,13 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`, trying each address it resolves to in turn.
+    /// Connects to `addr`, trying each address it resolves to in turn. A host name
+    /// (`"localhost:8080"`) is resolved on the blocking pool ([`lookup_host`](super::lookup_host)),
+    /// never on the worker.
     ///
     /// # Errors
     ///
-    /// The OS's error for the last address tried (`ConnectionRefused` for a closed port,
+    /// The resolver's error for an unknown host; the OS's error for the last address tried (`ConnectionRefused` for a closed port,
     /// ...), or an error outside a magpie runtime.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         each_addr(addr, TcpStream::connect_addr).await
@@ -194,6 +204,11 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
+        TcpStream::connect_on(socket, addr).await
+    }
+
+    /// Connects a non-blocking socket to `addr` and waits until the connection is made.
+    pub(super) async fn connect_on(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
         let in_progress = match socket.connect(&SockAddr::from(addr)) {
             Ok(()) => false,
             Err(e) if connect_in_progress(&e) => true,

@@ -1,7 +1,7 @@
 use std::io;
-use std::net::{self as stdnet, SocketAddr, ToSocketAddrs};
+use std::net::{self as stdnet, SocketAddr};
 
-use super::each_addr;
+use super::{each_addr, ToSocketAddrs};
 use crate::io::Async;
 
 /// A UDP socket.

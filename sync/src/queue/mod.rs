@@ -10,25 +10,25 @@
 //! The items, the counters and three wait lists (getters, putters, joiners) live under one
 //! short lock; every operation takes it once.
 //!
-//! 1. **Reservations.** A waiting getter is granted by *reserving* one stored item for it
-//!    (`reserved_get += 1`) and waking it; a waiting putter by reserving one free slot
-//!    (`reserved_put += 1`). Items stay in the store until the getter takes one, so
-//!    `qsize` counts them and an immediate close can drop them.
-//! 2. **No barging.** `get_nowait` only takes an item that is not reserved
-//!    (`len > reserved_get`), `put_nowait` only fills a slot that is not reserved
-//!    (`len + reserved_put < capacity`). So with waiters queued, newcomers find nothing
-//!    and queue behind them: FIFO fairness across waiters.
-//! 3. **Invariants.** Getters wait only while every stored item is reserved; putters only
-//!    while every free slot is reserved. Each push grants the front getter if an item is
-//!    unreserved; each pop grants the front putter if a slot is unreserved.
-//! 4. **Cancellation.** A `get`/`put` dropped before it was granted only leaves its wait
-//!    list. One dropped after it was granted gives its reservation back and, in the same
-//!    critical section, grants the next waiter (step 3): no item or slot is stranded, and
-//!    the dropped `put` did not insert its item.
-//! 5. **Close** (asyncio 3.13 `shutdown`). Sets `closed` and wakes every getter and putter
-//!    with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
-//!    fail once the store is empty. `close_immediate` also drops the stored items, lowers
-//!    the unfinished-task count by their number and releases `join` if it reaches zero.
+//! - **Q-1. Reservations.** A waiting getter is granted by *reserving* one stored item for it
+//!   (`reserved_get += 1`) and waking it; a waiting putter by reserving one free slot
+//!   (`reserved_put += 1`). Items stay in the store until the getter takes one, so
+//!   `qsize` counts them and an immediate close can drop them.
+//! - **Q-2. No barging.** `get_nowait` only takes an item that is not reserved
+//!   (`len > reserved_get`), `put_nowait` only fills a slot that is not reserved
+//!   (`len + reserved_put < capacity`). So with waiters queued, newcomers find nothing
+//!   and queue behind them: FIFO fairness across waiters.
+//! - **Q-3. Invariants.** Getters wait only while every stored item is reserved; putters only
+//!   while every free slot is reserved. Each push grants the front getter if an item is
+//!   unreserved; each pop grants the front putter if a slot is unreserved.
+//! - **Q-4. Cancellation.** A `get`/`put` dropped before it was granted only leaves its wait
+//!   list. One dropped after it was granted gives its reservation back and, in the same
+//!   critical section, grants the next waiter (Q-3): no item or slot is stranded, and
+//!   the dropped `put` did not insert its item.
+//! - **Q-5. Close** (asyncio 3.13 `shutdown`). Sets `closed` and wakes every getter and putter
+//!   with a "closed" grant. Puts fail from then on; gets go on taking the stored items and
+//!   fail once the store is empty. `close_immediate` also drops the stored items, lowers
+//!   the unfinished-task count by their number and releases `join` if it reaches zero.
 //!
 //! # Streams
 //!
@@ -66,22 +66,22 @@
 //! # });
 //! ```
 
+mod error;
 mod store;
 mod stream;
+mod waiting;
 
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 
-use crate::coop;
-use crate::diag::Holders;
 use crate::loom::{Mutex, MutexGuard};
-use crate::wait_list::{Removed, WaitList, Waiter, WakeList};
+use crate::wait_list::{WaitList, Waiter, WakeList};
 
+pub use error::{PutError, QueueClosed, TaskDoneError, TryGetError, TryPutError};
 pub use store::{Fifo, Lifo, Priority, Store};
 pub use stream::{OwnedQueueStream, QueueStream};
+use waiting::{Get, Join, Put};
 
 /// A first-in, first-out queue: asyncio's `Queue`.
 ///
@@ -123,210 +123,6 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
 /// assert_eq!(q.get_nowait().unwrap(), (1, "a"));
 /// ```
 pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
-
-/// `get` on a queue that is closed and empty.
-///
-/// # Examples
-///
-/// ```
-/// # magpie_sync::__doc_block_on(async {
-/// let q = magpie_sync::Queue::<u8>::unbounded();
-/// q.close();
-/// let e: magpie_sync::queue::QueueClosed = q.get().await.unwrap_err();
-/// assert_eq!(e.to_string(), "the queue is closed");
-/// # });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueClosed(());
-
-impl fmt::Display for QueueClosed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is closed")
-    }
-}
-
-impl std::error::Error for QueueClosed {}
-
-/// `put` on a closed queue; holds the item that was not put.
-///
-/// # Examples
-///
-/// ```
-/// # magpie_sync::__doc_block_on(async {
-/// let q = magpie_sync::Queue::unbounded();
-/// q.close();
-/// let magpie_sync::queue::PutError(item) = q.put("job").await.unwrap_err();
-/// assert_eq!(item, "job");
-/// # });
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct PutError<T>(pub T);
-
-impl<T> PutError<T> {
-    /// The item that was not put.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # magpie_sync::__doc_block_on(async {
-    /// let q = magpie_sync::Queue::unbounded();
-    /// q.close();
-    /// assert_eq!(q.put(7).await.unwrap_err().into_inner(), 7);
-    /// # });
-    /// ```
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for PutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PutError").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Display for PutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is closed")
-    }
-}
-
-impl<T> std::error::Error for PutError<T> {}
-
-/// Why `put_nowait` failed; holds the item that was not put.
-///
-/// # Examples
-///
-/// ```
-/// use magpie_sync::queue::TryPutError;
-/// let q = magpie_sync::Queue::bounded(1);
-/// q.put_nowait(1).unwrap();
-/// assert!(matches!(q.put_nowait(2), Err(TryPutError::Full(2))));
-/// q.close();
-/// assert!(matches!(q.put_nowait(3), Err(TryPutError::Closed(3))));
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TryPutError<T> {
-    /// The queue is at capacity (asyncio's `QueueFull`).
-    Full(T),
-    /// The queue is closed (asyncio's `QueueShutDown`).
-    Closed(T),
-}
-
-impl<T> TryPutError<T> {
-    /// The item that was not put.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = magpie_sync::Queue::bounded(1);
-    /// q.put_nowait(1).unwrap();
-    /// assert_eq!(q.put_nowait(2).unwrap_err().into_inner(), 2);
-    /// ```
-    pub fn into_inner(self) -> T {
-        match self {
-            TryPutError::Full(v) | TryPutError::Closed(v) => v,
-        }
-    }
-
-    /// Whether the queue was full.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = magpie_sync::Queue::bounded(1);
-    /// q.put_nowait(1).unwrap();
-    /// assert!(q.put_nowait(2).unwrap_err().is_full());
-    /// ```
-    pub fn is_full(&self) -> bool {
-        matches!(self, TryPutError::Full(_))
-    }
-
-    /// Whether the queue was closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let q = magpie_sync::Queue::bounded(1);
-    /// q.close();
-    /// assert!(q.put_nowait(1).unwrap_err().is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        matches!(self, TryPutError::Closed(_))
-    }
-}
-
-impl<T> fmt::Debug for TryPutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryPutError::Full(_) => f.write_str("Full(..)"),
-            TryPutError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TryPutError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryPutError::Full(_) => f.write_str("the queue is full"),
-            TryPutError::Closed(_) => f.write_str("the queue is closed"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TryPutError<T> {}
-
-/// Why `get_nowait` failed.
-///
-/// # Examples
-///
-/// ```
-/// use magpie_sync::queue::TryGetError;
-/// let q = magpie_sync::Queue::<u8>::unbounded();
-/// assert_eq!(q.get_nowait(), Err(TryGetError::Empty));
-/// q.close();
-/// assert_eq!(q.get_nowait(), Err(TryGetError::Closed));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TryGetError {
-    /// No item is available (asyncio's `QueueEmpty`).
-    Empty,
-    /// The queue is closed and empty (asyncio's `QueueShutDown`).
-    Closed,
-}
-
-impl fmt::Display for TryGetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryGetError::Empty => f.write_str("the queue is empty"),
-            TryGetError::Closed => f.write_str("the queue is closed"),
-        }
-    }
-}
-
-impl std::error::Error for TryGetError {}
-
-/// `task_done` was called more times than items were put.
-///
-/// # Examples
-///
-/// ```
-/// let q = magpie_sync::Queue::<u8>::unbounded();
-/// let e: magpie_sync::queue::TaskDoneError = q.try_task_done().unwrap_err();
-/// assert_eq!(e.to_string(), "task_done() called too many times");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskDoneError(());
-
-impl fmt::Display for TaskDoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("task_done() called too many times")
-    }
-}
-
-impl std::error::Error for TaskDoneError {}
 
 /// A getter's or putter's grant: a reservation, or the queue closing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -382,11 +178,11 @@ pub struct BaseQueue<T, S> {
     state: Mutex<State<S>>,
     _items: PhantomData<fn(T) -> T>,
     /// The label shown in dumps (`crate::diag`; queues have no holders).
-    diag: Holders,
+    pub(super) diag: crate::diag::Holders,
 }
 
 /// The kind a dump shows for operation `op` ("get", "put", "join") on a `name` queue.
-fn wait_kind(name: &str, op: &str) -> &'static str {
+pub(super) fn wait_kind(name: &str, op: &str) -> &'static str {
     match (name, op) {
         ("LifoQueue", "get") => "LifoQueue.get",
         ("LifoQueue", "put") => "LifoQueue.put",
@@ -415,7 +211,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
                 joiners: WaitList::new(),
             }),
             _items: PhantomData,
-            diag: Holders::new(S::NAME),
+            diag: crate::diag::Holders::new(S::NAME),
         }
     }
 
@@ -530,7 +326,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
         self.lock().closed
     }
 
-    /// After a push: count the task, grant the front getter if an item is free (step 3).
+    /// After a push: count the task, grant the front getter if an item is free (Q-3).
     fn pushed(state: &mut State<S>, wakers: &mut WakeList) {
         state.unfinished += 1;
         if state.len() > state.reserved_get
@@ -839,274 +635,6 @@ impl<T, S: Store<T>> fmt::Debug for BaseQueue<T, S> {
             .field("unfinished", &state.unfinished)
             .field("closed", &state.closed)
             .finish()
-    }
-}
-
-struct Put<'a, T, S: Store<T>> {
-    queue: &'a BaseQueue<T, S>,
-    item: Option<T>,
-    /// Our node in the putters' list (`!Unpin`: `Put` stays pinned while it is queued).
-    waiter: Waiter<Grant>,
-}
-
-impl<T, S: Store<T>> Future for Put<'_, T, S> {
-    type Output = Result<(), PutError<T>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let queue = self.queue;
-        let poll = self.poll_put(cx);
-        if poll.is_pending() {
-            queue.diag.record_wait_unheld(wait_kind(S::NAME, "put"));
-        }
-        poll
-    }
-}
-
-impl<T, S: Store<T>> Put<'_, T, S> {
-    fn poll_put(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PutError<T>>> {
-        // SAFETY: nothing is moved out of `*this` but the item (which is never pinned);
-        // `waiter` is only used by reference, so it stays pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        let unit = match coop::poll_proceed(cx) {
-            Poll::Ready(unit) => unit,
-            Poll::Pending => return Poll::Pending,
-        };
-        let queue = this.queue;
-        let waiter = &this.waiter;
-        let mut wakers = WakeList::new();
-        let mut state = queue.lock();
-        let item = this.item.take().expect("Put polled after completion");
-        let result = if waiter.is_idle() {
-            match queue.try_put_locked(&mut state, item, &mut wakers) {
-                Ok(()) => Ok(()),
-                Err(TryPutError::Closed(item)) => Err(PutError(item)),
-                Err(TryPutError::Full(item)) => {
-                    this.item = Some(item);
-                    // SAFETY: the waiter is ours and only used with the putters' list;
-                    // `self` is pinned and `Drop` removes the waiter (wait list
-                    // invariants 1 and 2).
-                    unsafe {
-                        state
-                            .putters
-                            .push_back(waiter, cx.waker().clone(), Grant::None)
-                    };
-                    return Poll::Pending;
-                }
-            }
-        } else {
-            if !state.putters.is_granted(waiter) {
-                this.item = Some(item);
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.putters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            match unsafe { state.putters.remove(waiter) } {
-                Removed::Granted(Grant::Reserved) if !state.closed => {
-                    state.reserved_put -= 1;
-                    state.items.push(item);
-                    BaseQueue::<T, S>::pushed(&mut state, &mut wakers);
-                    Ok(())
-                }
-                Removed::Granted(Grant::Reserved) => {
-                    state.reserved_put -= 1;
-                    Err(PutError(item))
-                }
-                _ => Err(PutError(item)),
-            }
-        };
-        drop(state);
-        wakers.wake_all();
-        unit.made_progress();
-        Poll::Ready(result)
-    }
-}
-
-impl<T, S: Store<T>> Drop for Put<'_, T, S> {
-    fn drop(&mut self) {
-        if self.waiter.is_idle() {
-            return;
-        }
-        let mut wakers = WakeList::new();
-        let mut state = self.queue.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.putters.remove(&self.waiter) } {
-            state.reserved_put -= 1;
-            self.queue.slot_freed(&mut state, &mut wakers);
-        }
-        drop(state);
-        wakers.wake_all();
-    }
-}
-
-struct Get<'a, T, S: Store<T>> {
-    queue: &'a BaseQueue<T, S>,
-    /// Our node in the getters' list (`!Unpin`: `Get` stays pinned while it is queued).
-    waiter: Waiter<Grant>,
-}
-
-impl<T, S: Store<T>> Future for Get<'_, T, S> {
-    type Output = Result<T, QueueClosed>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Only shared access is needed: the waiter's node changes under the lock.
-        let this = self.into_ref().get_ref();
-        // SAFETY: `waiter` is a field of this pinned `Get`, used only with this queue's
-        // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
-        let poll = unsafe { this.queue.poll_get(&this.waiter, cx) };
-        if poll.is_pending() {
-            this.queue
-                .diag
-                .record_wait_unheld(wait_kind(S::NAME, "get"));
-        }
-        poll
-    }
-}
-
-impl<T, S: Store<T>> Drop for Get<'_, T, S> {
-    fn drop(&mut self) {
-        // SAFETY: our waiter, only ever used with this queue's getters (`poll_get`).
-        unsafe { self.queue.drop_getter(&self.waiter) };
-    }
-}
-
-impl<T, S: Store<T>> BaseQueue<T, S> {
-    /// One poll of a getter whose node is `waiter`: takes an item, or queues the waiter,
-    /// or consumes its grant. Shared by [`get`](Self::get) and the [streams](QueueStream).
-    ///
-    /// # Safety
-    ///
-    /// `waiter` belongs to the caller (wait list invariant 1), is passed only to this
-    /// queue's `poll_get`/`drop_getter`, and does not move or get freed until
-    /// `drop_getter` was called with it (invariant 2).
-    unsafe fn poll_get(
-        &self,
-        waiter: &Waiter<Grant>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<T, QueueClosed>> {
-        let unit = match coop::poll_proceed(cx) {
-            Poll::Ready(unit) => unit,
-            Poll::Pending => return Poll::Pending,
-        };
-        let mut wakers = WakeList::new();
-        let mut state = self.lock();
-        if !waiter.is_idle() {
-            if !state.getters.is_granted(waiter) {
-                // SAFETY: ours, queued in this list, under its lock (invariant 1).
-                unsafe { state.getters.set_waker(waiter, cx.waker()) };
-                return Poll::Pending;
-            }
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
-                // Saturating: an immediate close zeroes the reservations it drops.
-                state.reserved_get = state.reserved_get.saturating_sub(1);
-            }
-        }
-        let result = match self.try_get_locked(&mut state, &mut wakers) {
-            Ok(item) => Ok(item),
-            Err(TryGetError::Closed) => Err(QueueClosed(())),
-            Err(TryGetError::Empty) => {
-                // SAFETY: the waiter is ours (idle again) and only used with the getters'
-                // list; the caller keeps it in place until `drop_getter` removes it (this
-                // function's contract: invariants 1 and 2).
-                unsafe {
-                    state
-                        .getters
-                        .push_back(waiter, cx.waker().clone(), Grant::None)
-                };
-                return Poll::Pending;
-            }
-        };
-        drop(state);
-        wakers.wake_all();
-        unit.made_progress();
-        Poll::Ready(result)
-    }
-
-    /// Takes a getter's `waiter` out of the getters' list when its owner goes away,
-    /// handing a reserved item on to the next getter (step 4).
-    ///
-    /// # Safety
-    ///
-    /// As for [`poll_get`](Self::poll_get): `waiter` is the caller's and was only ever
-    /// passed to this queue's `poll_get`.
-    unsafe fn drop_getter(&self, waiter: &Waiter<Grant>) {
-        if waiter.is_idle() {
-            return;
-        }
-        let mut wakers = WakeList::new();
-        let mut state = self.lock();
-        // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-        if let Removed::Granted(Grant::Reserved) = unsafe { state.getters.remove(waiter) } {
-            state.reserved_get = state.reserved_get.saturating_sub(1);
-            // Hand the reserved item to the next getter (step 4).
-            if state.len() > state.reserved_get
-                && state.getters.grant_front_with(Grant::Reserved, &mut wakers)
-            {
-                state.reserved_get += 1;
-            }
-        }
-        drop(state);
-        wakers.wake_all();
-    }
-}
-
-struct Join<'a, T, S: Store<T>> {
-    queue: &'a BaseQueue<T, S>,
-    /// Our node in the joiners' list (`!Unpin`: `Join` stays pinned while it is queued).
-    waiter: Waiter<()>,
-}
-
-impl<T, S: Store<T>> Future for Join<'_, T, S> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let queue = self.queue;
-        let poll = self.poll_join(cx);
-        if poll.is_pending() {
-            queue.diag.record_wait_unheld(wait_kind(S::NAME, "join"));
-        }
-        poll
-    }
-}
-
-impl<T, S: Store<T>> Join<'_, T, S> {
-    fn poll_join(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // Only shared access is needed: the waiter's node changes under the lock.
-        let this = self.into_ref().get_ref();
-        let unit = match coop::poll_proceed(cx) {
-            Poll::Ready(unit) => unit,
-            Poll::Pending => return Poll::Pending,
-        };
-        let waiter = &this.waiter;
-        let mut state = this.queue.lock();
-        if waiter.is_idle() {
-            if state.unfinished != 0 {
-                // SAFETY: the waiter is ours and only used with the joiners' list; `self`
-                // is pinned and `Drop` removes it (wait list invariants 1 and 2).
-                unsafe { state.joiners.push_back(waiter, cx.waker().clone(), ()) };
-                return Poll::Pending;
-            }
-        } else if state.joiners.is_granted(waiter) {
-            // SAFETY: ours, granted in this list, under its lock (invariant 1).
-            unsafe { state.joiners.remove(waiter) };
-        } else {
-            // SAFETY: ours, queued in this list, under its lock (invariant 1).
-            unsafe { state.joiners.set_waker(waiter, cx.waker()) };
-            return Poll::Pending;
-        }
-        unit.made_progress();
-        Poll::Ready(())
-    }
-}
-
-impl<T, S: Store<T>> Drop for Join<'_, T, S> {
-    fn drop(&mut self) {
-        if !self.waiter.is_idle() {
-            // A broadcast grant: nothing to hand on.
-            // SAFETY: ours, queued or granted in this list, under its lock (invariant 1).
-            unsafe { self.queue.lock().joiners.remove(&self.waiter) };
-        }
     }
 }
 

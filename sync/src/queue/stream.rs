@@ -7,7 +7,7 @@
 //! code as [`get`](BaseQueue::get). Its place in the getters' queue, and an item reserved
 //! for it, belong to the stream, not to one `next()` call: a `next()` future dropped
 //! while waiting loses nothing, the reserved item comes out of the stream's next poll;
-//! and a stream dropped with an item reserved hands it to the next getter (step 4).
+//! and a stream dropped with an item reserved hands it to the next getter.
 
 use core::fmt;
 use core::future::{poll_fn, Future};

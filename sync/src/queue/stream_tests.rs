@@ -118,7 +118,7 @@ fn dropped_next_keeps_the_reserved_item_for_the_stream() {
 }
 
 /// A stream dropped after an item was reserved for it hands the item to the next getter
-/// (wait-list step 4), or back to the queue when nobody waits.
+/// or back to the queue when nobody waits.
 #[test]
 fn dropped_stream_hands_a_reserved_item_on() {
     let q = Queue::unbounded();
