@@ -39,6 +39,8 @@ pub use magpie_macros::{main, test};
 
 // Task-locals (issue 17): `magpie::task_local! { static NAME: T; }`.
 pub use magpie_runtime::task_local;
+// Diagnostics (issue 15): task dumps, deadlock and slow-poll detection.
+pub use magpie_runtime::diag;
 
 /// Tasks: spawning with options, ids, the cooperative budget.
 ///

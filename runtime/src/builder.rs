@@ -32,6 +32,7 @@ pub struct Builder {
     event_interval: u32,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
+    watchdog: crate::diag::watchdog::Settings,
 }
 
 /// Smallest stack a worker may be given: below this even the run loop overflows.
@@ -50,6 +51,7 @@ impl Builder {
             event_interval: 61,
             max_blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
+            watchdog: Default::default(),
         }
     }
 
@@ -264,6 +266,109 @@ impl Builder {
         self
     }
 
+    /// Starts a watchdog that looks for deadlocks every `period`: cycles of tasks each
+    /// waiting on a magpie resource held by the next (`magpie::diag`). A cycle is reported
+    /// once, to [`on_deadlock`](Self::on_deadlock) (default: printed to stderr), when two
+    /// consecutive checks saw it unchanged; one that resolves by itself is not reported.
+    /// The watchdog is one background thread that only reads (shared with
+    /// [`slow_poll_threshold`](Self::slow_poll_threshold)).
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero: give a period such as `Duration::from_secs(1)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .detect_deadlocks(Duration::from_millis(500))
+    ///     .on_deadlock(|d| eprintln!("{d}"))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn detect_deadlocks(&mut self, period: Duration) -> &mut Self {
+        assert!(
+            !period.is_zero(),
+            "detect_deadlocks needs a non-zero period (e.g. Duration::from_secs(1))"
+        );
+        self.watchdog.deadlock_period = Some(period);
+        self
+    }
+
+    /// Where the [`detect_deadlocks`](Self::detect_deadlocks) watchdog reports each new
+    /// cycle (called on the watchdog thread; keep it short).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_current_thread()
+    ///     .detect_deadlocks(Duration::from_secs(1))
+    ///     .on_deadlock(|d: &magpie_runtime::diag::Deadlock| eprintln!("{} tasks", d.tasks().len()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn on_deadlock<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&crate::diag::Deadlock) + Send + Sync + 'static,
+    {
+        self.watchdog.on_deadlock = Some(std::sync::Arc::new(f));
+        self
+    }
+
+    /// Starts a watchdog that reports every single poll running longer than `threshold`
+    /// (a blocking call inside async code) while it still runs, once per poll, to
+    /// [`on_slow_poll`](Self::on_slow_poll) (default: printed to stderr). The watchdog
+    /// looks every `threshold / 4`.
+    ///
+    /// # Panics
+    ///
+    /// If `threshold` is zero: give a threshold such as `Duration::from_millis(100)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .slow_poll_threshold(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        assert!(
+            !threshold.is_zero(),
+            "slow_poll_threshold needs a non-zero threshold (e.g. Duration::from_millis(100))"
+        );
+        self.watchdog.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Where the [`slow_poll_threshold`](Self::slow_poll_threshold) watchdog reports a slow
+    /// poll (called on the watchdog thread, while the poll still runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .slow_poll_threshold(Duration::from_millis(100))
+    ///     .on_slow_poll(|p: &magpie_runtime::diag::SlowPoll| eprintln!("{p}"))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn on_slow_poll<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&crate::diag::SlowPoll) + Send + Sync + 'static,
+    {
+        self.watchdog.on_slow_poll = Some(std::sync::Arc::new(f));
+        self
+    }
+
     /// Starts the runtime.
     ///
     /// # Errors
@@ -327,6 +432,7 @@ impl Builder {
             event_interval: self.event_interval,
             max_blocking_threads: self.max_blocking_threads,
             thread_keep_alive: self.thread_keep_alive,
+            watchdog: self.watchdog.clone(),
         };
         Runtime::start(self.kind, config)
     }

@@ -28,4 +28,7 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    /// Read by `Runtime::start`; the watchdog is not built under loom.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) watchdog: crate::diag::watchdog::Settings,
 }

@@ -45,6 +45,7 @@ mod blocking;
 mod builder;
 mod config;
 mod context;
+pub mod diag;
 pub(crate) mod driver;
 pub mod fs;
 pub mod io;

@@ -50,6 +50,9 @@ pub struct Runtime {
     inner: Inner,
     /// Set by the first shutdown, so `shutdown_timeout` followed by `Drop` shuts down once.
     is_shut_down: bool,
+    /// `Builder::detect_deadlocks` / `slow_poll_threshold` (`crate::diag::watchdog`).
+    #[cfg(not(loom))]
+    watchdog: Option<crate::diag::watchdog::Watchdog>,
 }
 
 impl Runtime {
@@ -70,6 +73,18 @@ impl Runtime {
     }
 
     pub(crate) fn start(flavor: Flavor, config: Config) -> io::Result<Runtime> {
+        #[cfg(not(loom))]
+        let watchdog = config.watchdog.clone();
+        let mut rt = Self::start_scheduler(flavor, config)?;
+        #[cfg(not(loom))]
+        {
+            rt.watchdog =
+                crate::diag::watchdog::Watchdog::start(&watchdog, rt.handle.scheduler.clone());
+        }
+        Ok(rt)
+    }
+
+    fn start_scheduler(flavor: Flavor, config: Config) -> io::Result<Runtime> {
         match flavor {
             Flavor::MultiThread => {
                 let rt = multi_thread::Runtime::start(config)?;
@@ -77,6 +92,8 @@ impl Runtime {
                     handle: Handle::from_scheduler(Scheduler::MultiThread(rt.shared.clone())),
                     inner: Inner::MultiThread(rt),
                     is_shut_down: false,
+                    #[cfg(not(loom))]
+                    watchdog: None,
                 })
             }
             Flavor::CurrentThread => {
@@ -85,6 +102,8 @@ impl Runtime {
                     handle: Handle::from_scheduler(Scheduler::CurrentThread(shared.clone())),
                     inner: Inner::CurrentThread(shared),
                     is_shut_down: false,
+                    #[cfg(not(loom))]
+                    watchdog: None,
                 })
             }
         }
@@ -122,6 +141,7 @@ impl Runtime {
     /// let h = rt.spawn(async { 40 + 2 });
     /// assert_eq!(rt.block_on(h).unwrap(), 42);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -167,6 +187,11 @@ impl Runtime {
     fn shutdown(&mut self, timeout: Option<Duration>) {
         if std::mem::replace(&mut self.is_shut_down, true) {
             return;
+        }
+        // The watchdog only reads, but it must not report on tasks being torn down.
+        #[cfg(not(loom))]
+        if let Some(mut w) = self.watchdog.take() {
+            w.stop();
         }
         // Futures dropped here may spawn or look up the current runtime in their `Drop`.
         let _entered = RuntimeEntered::enter(self.handle.scheduler.clone());
@@ -283,6 +308,7 @@ impl Handle {
     /// let h = rt.handle().spawn(async { 3 * 3 });
     /// assert_eq!(rt.block_on(h).unwrap(), 9);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -330,6 +356,26 @@ impl Handle {
             Scheduler::CurrentThread(shared) => shared.block_on(future),
             Scheduler::MultiThread(_) => park_on(future),
         }
+    }
+
+    /// A snapshot of every live task of this runtime: its state, poll count, idle time and
+    /// what it waits on (`magpie::diag`). Callable from any thread, including a plain thread
+    /// while every worker is blocked: it needs no worker and holds each registry shard's lock
+    /// only to clone that shard's entries. During or after shutdown it lists the tasks not
+    /// yet dropped (none, once shutdown has returned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// let dump = rt.handle().dump();
+    /// assert_eq!(dump.tasks().len(), 1);
+    /// assert_eq!(dump.tasks()[0].id(), h.id());
+    /// println!("{dump}");
+    /// ```
+    pub fn dump(&self) -> crate::diag::Dump {
+        crate::diag::dump::snapshot(&self.scheduler)
     }
 
     /// Runs `f` on this runtime's blocking pool; see [`spawn_blocking`](crate::spawn_blocking).
@@ -426,6 +472,7 @@ impl task::Builder<'_> {
     ///     .spawn_on(async { 1 }, rt.handle());
     /// assert_eq!(rt.block_on(h).unwrap(), 1);
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(self, future: F, handle: &Handle) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -27,6 +27,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::coop;
+use crate::diag::Holders;
 use crate::loom::{Mutex, MutexGuard};
 use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
 
@@ -78,6 +79,8 @@ struct State {
 pub struct Barrier {
     parties: usize,
     state: Mutex<State>,
+    /// Its label in dumps (`crate::diag`; no holders).
+    diag: Holders,
 }
 
 /// What [`Barrier::wait`] returns when the round completed.
@@ -175,7 +178,22 @@ impl Barrier {
                 waiting: 0,
                 waiters: WaitList::new(),
             }),
+            diag: Holders::new("Barrier"),
         }
+    }
+
+    /// Names this barrier in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = magpie_sync::Barrier::new(2).with_label("start-line");
+    /// # let _ = b;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.diag.set_label(label);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -321,6 +339,20 @@ impl Future for Wait<'_> {
     type Output = Result<BarrierWaitResult, BrokenBarrierError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let primitive = self.barrier;
+        let poll = self.poll_inner(cx);
+        if poll.is_pending() {
+            primitive.diag.record_wait_unheld("Barrier");
+        }
+        poll
+    }
+}
+
+impl Wait<'_> {
+    fn poll_inner(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<BarrierWaitResult, BrokenBarrierError>> {
         // Only shared access is needed: the waiter's node changes under the lock.
         let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {

@@ -46,6 +46,7 @@
 )]
 
 pub mod coop;
+pub mod diag;
 pub(crate) mod loom;
 
 mod barrier;

@@ -112,9 +112,23 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::new(1),
+            sem: RawSemaphore::new(1).kind("Mutex"),
             data: UnsafeCell::new(value),
         }
+    }
+
+    /// Names this mutex in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = magpie_sync::Mutex::new(0).with_label("accounts");
+    /// # let _ = m;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.set_label(label);
+        self
     }
 
     /// Creates an unlocked mutex in a `const` context (for `static`s).
@@ -131,7 +145,7 @@ impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::const_new(1),
+            sem: RawSemaphore::const_new(1).kind("Mutex"),
             data: UnsafeCell::new(value),
         }
     }
@@ -203,7 +217,7 @@ impl<T> Mutex<T> {
     /// assert!(m.try_lock().is_ok());
     /// ```
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
-        match self.sem.try_acquire(1) {
+        match self.sem.try_acquire_held(1) {
             Ok(()) => Ok(MutexGuard::new(self)),
             Err(_) => Err(TryLockError(())),
         }
@@ -224,7 +238,7 @@ impl<T> Mutex<T> {
     /// assert_eq!(*guard, 1);
     /// ```
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
-        match self.sem.try_acquire(1) {
+        match self.sem.try_acquire_held(1) {
             Ok(()) => Ok(OwnedMutexGuard {
                 lock: self,
                 _not_sync: PhantomData,
@@ -360,7 +374,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 
@@ -429,7 +443,7 @@ impl<T> DerefMut for OwnedMutexGuard<T> {
 
 impl<T> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 

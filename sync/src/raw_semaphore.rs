@@ -40,6 +40,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::coop;
+use crate::diag::Holders;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Mutex, MutexGuard};
 use crate::wait_list::{Removed, StaleWakers, WaitList, Waiter, WakeList};
@@ -66,6 +67,8 @@ struct Need(usize);
 pub(crate) struct RawSemaphore {
     state: AtomicUsize,
     waiters: Mutex<WaitList<Need>>,
+    /// Who holds permits, and the kind and label shown in dumps (`crate::diag`).
+    pub(crate) diag: Holders,
 }
 
 impl RawSemaphore {
@@ -77,6 +80,7 @@ impl RawSemaphore {
         Self {
             state: AtomicUsize::new(permits << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            diag: Holders::new("Semaphore"),
         }
     }
 
@@ -86,6 +90,7 @@ impl RawSemaphore {
         Self {
             state: AtomicUsize::new(permits << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            diag: Holders::new("Semaphore"),
         }
     }
 
@@ -139,6 +144,34 @@ impl RawSemaphore {
                 Err(actual) => s = actual,
             }
         }
+    }
+
+    /// The same semaphore, shown as `kind` in dumps ("Mutex", "RwLock", ...).
+    pub(crate) const fn kind(mut self, kind: &'static str) -> Self {
+        self.diag.set_kind(kind);
+        self
+    }
+
+    /// Labels the semaphore in dumps (`with_label` of the primitives built on it).
+    pub(crate) fn set_label(&mut self, label: &'static str) {
+        self.diag.set_label(label);
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for a guard: on success the current task is
+    /// recorded as a holder (`crate::diag`).
+    pub(crate) fn try_acquire_held(&self, n: usize) -> Result<(), TryAcquire> {
+        let r = self.try_acquire(n);
+        if r.is_ok() {
+            self.diag.hold();
+        }
+        r
+    }
+
+    /// Releases permits that a guard held: forgets one holder (`crate::diag`), then
+    /// [`release`](Self::release)s.
+    pub(crate) fn release_held(&self, n: usize) {
+        self.diag.release();
+        self.release(n);
     }
 
     /// Adds `n` permits, serving queued waiters first (SEM-3).
@@ -264,6 +297,8 @@ pub(crate) struct Acquire<'a> {
     needed: usize,
     /// Our node in the wait list; idle until we queue.
     waiter: Waiter<Need>,
+    /// The kind shown in dumps, if not the semaphore's own ("RwLock.read", ...).
+    kind: Option<&'static str>,
 }
 
 impl<'a> Acquire<'a> {
@@ -272,7 +307,14 @@ impl<'a> Acquire<'a> {
             sem,
             needed,
             waiter: Waiter::new(),
+            kind: None,
         }
+    }
+
+    /// The same acquisition, shown as `kind` in dumps.
+    pub(crate) fn with_kind(mut self, kind: &'static str) -> Self {
+        self.kind = Some(kind);
+        self
     }
 
     /// First poll: fast path, then queue under the lock (SEM-1, SEM-2).
@@ -366,6 +408,11 @@ impl Future for Acquire<'_> {
         } else {
             this.poll_queued(cx, &mut stale)
         };
+        match &result {
+            Poll::Ready(Ok(())) if this.needed > 0 => this.sem.diag.hold(),
+            Poll::Pending => this.sem.diag.record_wait(this.kind),
+            _ => {}
+        }
         if result.is_ready() {
             unit.made_progress();
         }

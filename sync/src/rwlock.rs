@@ -72,9 +72,23 @@ impl<T> RwLock<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::new(MAX_READS),
+            sem: RawSemaphore::new(MAX_READS).kind("RwLock"),
             data: UnsafeCell::new(value),
         }
+    }
+
+    /// Names this lock in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = magpie_sync::RwLock::new(0).with_label("config");
+    /// # let _ = lock;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.set_label(label);
+        self
     }
 
     fn acquired(&self, r: Result<(), crate::raw_semaphore::Closed>) {
@@ -96,7 +110,7 @@ impl<T> RwLock<T> {
     /// # });
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.acquired(Acquire::new(&self.sem, 1).await);
+        self.acquired(Acquire::new(&self.sem, 1).with_kind("RwLock.read").await);
         RwLockReadGuard {
             lock: self,
             _marker: PhantomData,
@@ -117,7 +131,11 @@ impl<T> RwLock<T> {
     /// # });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.acquired(Acquire::new(&self.sem, MAX_READS).await);
+        self.acquired(
+            Acquire::new(&self.sem, MAX_READS)
+                .with_kind("RwLock.write")
+                .await,
+        );
         RwLockWriteGuard {
             lock: self,
             _marker: PhantomData,
@@ -139,7 +157,9 @@ impl<T> RwLock<T> {
     /// assert!(lock.try_write().is_err());
     /// ```
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
-        self.sem.try_acquire(1).map_err(|_| TryLockError::new())?;
+        self.sem
+            .try_acquire_held(1)
+            .map_err(|_| TryLockError::new())?;
         Ok(RwLockReadGuard {
             lock: self,
             _marker: PhantomData,
@@ -161,7 +181,7 @@ impl<T> RwLock<T> {
     /// ```
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         self.sem
-            .try_acquire(MAX_READS)
+            .try_acquire_held(MAX_READS)
             .map_err(|_| TryLockError::new())?;
         Ok(RwLockWriteGuard {
             lock: self,
@@ -239,7 +259,7 @@ impl<T> Deref for RwLockReadGuard<'_, T> {
 
 impl<T> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.lock.sem.release_held(1);
     }
 }
 
@@ -283,7 +303,7 @@ impl<T> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(MAX_READS);
+        self.lock.sem.release_held(MAX_READS);
     }
 }
 

@@ -152,6 +152,20 @@ impl Semaphore {
         }
     }
 
+    /// Names this semaphore in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = magpie_sync::Semaphore::new(2).with_label("db-pool");
+    /// # let _ = sem;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.raw.set_label(label);
+        self
+    }
+
     /// Creates a semaphore in a `const` context (for `static`s).
     ///
     /// # Panics
@@ -315,7 +329,7 @@ impl Semaphore {
     /// assert!(sem.try_acquire_many(2).is_ok());
     /// ```
     pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        self.raw.try_acquire(n)?;
+        self.raw.try_acquire_held(n)?;
         Ok(SemaphorePermit { sem: self, n })
     }
 
@@ -334,7 +348,7 @@ impl Semaphore {
     /// assert!(sem.clone().try_acquire_owned().is_err());
     /// ```
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
-        self.raw.try_acquire(1)?;
+        self.raw.try_acquire_held(1)?;
         Ok(OwnedSemaphorePermit { sem: self, n: 1 })
     }
 
@@ -374,7 +388,7 @@ impl Semaphore {
     /// # });
     /// ```
     pub fn release(&self) {
-        self.raw.release(1);
+        self.raw.release_held(1);
     }
 
     /// Removes up to `n` free permits for good; returns how many were removed.
@@ -473,7 +487,7 @@ impl SemaphorePermit<'_> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.sem.raw.release(self.n);
+        self.sem.raw.release_held(self.n);
     }
 }
 
@@ -546,7 +560,7 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.sem.raw.release(self.n);
+        self.sem.raw.release_held(self.n);
     }
 }
 

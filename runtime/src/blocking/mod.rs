@@ -62,12 +62,18 @@ where
 }
 
 /// The one place blocking tasks are made.
+#[track_caller]
 pub(crate) fn spawn_blocking_on<F, R>(scheduler: &Scheduler, f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let header = Header::new(TaskId::next(), None, scheduler.clone());
+    let header = Header::new(
+        TaskId::next(),
+        None,
+        scheduler.clone(),
+        std::panic::Location::caller(),
+    );
     // SAFETY: rules TASK-1 and TASK-4 (`task/mod.rs`): the future borrows the header,
     // which async-task keeps alive until after the future is dropped; `F` and `R` are
     // `Send + 'static`, so the task may run and be dropped on any thread; the schedule

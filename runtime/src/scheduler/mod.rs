@@ -30,6 +30,7 @@ pub(crate) enum Scheduler {
 impl Scheduler {
     /// async-task's schedule function for every magpie task.
     pub(crate) fn schedule(runnable: Runnable, info: async_task::ScheduleInfo) {
+        runnable.metadata().diag.scheduled();
         match runnable.metadata().scheduler {
             Scheduler::MultiThread(_) => multi_thread::schedule(runnable, info.woken_while_running),
             Scheduler::CurrentThread(_) => {

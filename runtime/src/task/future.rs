@@ -63,6 +63,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         // `task::id()` inside the poll (and inside the drops this poll may do).
         let _current = CurrentTask::enter(header.id);
         if header.is_aborted() {
+            // Guards dropped with the future release as this task (`crate::diag`).
+            let _diag = magpie_sync::diag::enter(&header.diag.record);
             // Drop the user's future here, inside the task boundary, so a panicking
             // destructor is caught rather than unwinding into the worker. A panic there is
             // the task's outcome (as in tokio): the handle reports it, not "cancelled".
@@ -73,19 +75,22 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 },
             ));
         }
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let future = slot
-                .as_mut()
-                .as_pin_mut()
-                .expect("async-task never polls a task after it completed");
-            let poll = future.poll(cx);
-            if poll.is_ready() {
-                // Drop the future before the output is published, so whoever awaits the
-                // handle knows the future is gone.
-                slot.set(None);
-            }
-            poll
-        }));
+        let epoch = header.scheduler.services().epoch;
+        let outcome = header.diag.poll(epoch, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                let future = slot
+                    .as_mut()
+                    .as_pin_mut()
+                    .expect("async-task never polls a task after it completed");
+                let poll = future.poll(cx);
+                if poll.is_ready() {
+                    // Drop the future before the output is published, so whoever awaits the
+                    // handle knows the future is gone.
+                    slot.set(None);
+                }
+                poll
+            }))
+        });
         match outcome {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
@@ -105,6 +110,7 @@ impl<F> Drop for TaskFuture<'_, F> {
             // Cancelled without being polled to the end (the runnable was dropped at
             // shutdown): a panicking destructor must not unwind into the runtime.
             let _current = CurrentTask::enter(self.header.id);
+            let _diag = magpie_sync::diag::enter(&self.header.diag.record);
             let future = &mut self.future;
             let _ = catch_unwind(AssertUnwindSafe(|| *future = None));
         }

@@ -116,6 +116,11 @@ impl TaskId {
         })
     }
 
+    /// The id numbered `n`, if `n` is not 0 (diagnostic records carry ids as numbers).
+    pub(crate) fn from_u64(n: u64) -> Option<TaskId> {
+        NonZeroU64::new(n).map(TaskId)
+    }
+
     /// The id as a number.
     ///
     /// # Examples

@@ -176,6 +176,9 @@ impl<T> JoinHandle<T> {
         if poll.is_ready() {
             // Nothing is registered any more: our clone can go too.
             self.waker = None;
+        } else {
+            // What dumps show: the awaited task holds this wait (`crate::diag`).
+            crate::diag::record_join_wait(id);
         }
         poll
     }

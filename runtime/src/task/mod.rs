@@ -158,11 +158,20 @@ pub(crate) struct Header {
     /// Set (Release) once the task's future has been dropped, whatever ended it; read by
     /// [`AbortHandle::is_finished`].
     pub(crate) finished: AtomicBool,
+    /// What dumps show of the task (`crate::diag`).
+    pub(crate) diag: crate::diag::task::TaskDiag,
 }
 
 impl Header {
-    pub(crate) fn new(id: TaskId, name: Option<Box<str>>, scheduler: Scheduler) -> Self {
+    pub(crate) fn new(
+        id: TaskId,
+        name: Option<Box<str>>,
+        scheduler: Scheduler,
+        spawned_at: &'static std::panic::Location<'static>,
+    ) -> Self {
+        let now = crate::diag::task::nanos_since(scheduler.services().epoch);
         Header {
+            diag: crate::diag::task::TaskDiag::new(id, spawned_at, now),
             id,
             name,
             scheduler,

@@ -6,7 +6,12 @@
 //!   only under that shard's lock;
 //! - REG-2: once `close()` has run, nothing is listed again: `insert` refuses, and the
 //!   caller drops the runnable, which cancels the task (TASK-3, SHUT-1).
+//! - REG-3: each entry keeps, beside the task's waker, a pointer to its header; whoever
+//!   holds a clone of that waker may read the header through the pointer (ownership rule
+//!   5). `for_each` (diagnostic dumps) clones the pairs under each shard's lock and reads
+//!   the headers after unlocking, so a dump holds a shard's lock only for the clones.
 
+use std::ptr::NonNull;
 use std::task::Waker;
 
 use crossbeam_utils::CachePadded;
@@ -19,13 +24,27 @@ use crate::loom::Mutex;
 /// `Header::key` when the task is not (or no longer) in the registry.
 pub(crate) const NOT_LISTED: usize = usize::MAX;
 
+/// A listed task: its waker, and a pointer to its header taken beside it.
+struct Entry {
+    waker: Waker,
+    header: HeaderPtr,
+}
+
+/// A task's header, reachable for as long as a waker of the task is held beside it.
+#[derive(Clone, Copy)]
+struct HeaderPtr(NonNull<Header>);
+
+// SAFETY: `Header` is `Sync` (atomics, an immutable name, the scheduler handle); the pointer
+// is only dereferenced while a waker of its task is held (ownership rule 5, REG-3).
+unsafe impl Send for HeaderPtr {}
+
 pub(crate) struct OwnedTasks {
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     mask: u64,
 }
 
 struct Shard {
-    tasks: Slab<Waker>,
+    tasks: Slab<Entry>,
     closed: bool,
 }
 
@@ -61,7 +80,10 @@ impl OwnedTasks {
             drop(shard);
             return false;
         }
-        let key = shard.tasks.insert(waker);
+        let key = shard.tasks.insert(Entry {
+            waker,
+            header: HeaderPtr(NonNull::from(header)),
+        });
         header.key.store(key, Ordering::Relaxed);
         true
     }
@@ -88,7 +110,27 @@ impl OwnedTasks {
         if key == NOT_LISTED {
             return None;
         }
-        shard.tasks.get(key).cloned()
+        shard.tasks.get(key).map(|e| e.waker.clone())
+    }
+
+    /// Calls `f` with the header of every listed task, each once (a task is in one shard
+    /// under one key, REG-1); tasks listed or unlisted meanwhile may or may not be seen.
+    /// Holds each shard's lock only to clone its entries (REG-3).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        let mut batch: Vec<(Waker, HeaderPtr)> = Vec::new();
+        for shard in self.shards.iter() {
+            {
+                let shard = shard.lock().unwrap();
+                batch.extend(shard.tasks.iter().map(|(_, e)| (e.waker.clone(), e.header)));
+            }
+            for (_waker, header) in &batch {
+                // SAFETY: REG-3: `_waker`, a waker of this task, is held until after the
+                // read, so the header's allocation is alive (ownership rule 5).
+                f(unsafe { header.0.as_ref() });
+            }
+            // The wakers are dropped here, outside the lock: a last one frees its task.
+            batch.clear();
+        }
     }
 
     /// Refuses every later insert.
@@ -115,7 +157,7 @@ impl OwnedTasks {
             debug_assert!(shard.closed);
             // Clones, not removals: each entry is removed by its own future's drop, which
             // keeps `Header::key` and the slab consistent.
-            all.extend(shard.tasks.iter().map(|(_, w)| w.clone()));
+            all.extend(shard.tasks.iter().map(|(_, e)| e.waker.clone()));
         }
         all
     }

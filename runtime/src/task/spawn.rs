@@ -88,7 +88,8 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// The one place tasks are made.
+/// The one place tasks are made (`#[track_caller]`: the dump's `spawned_at`).
+#[track_caller]
 pub(crate) fn spawn_with<F>(
     scheduler: Scheduler,
     name: Option<Box<str>>,
@@ -98,7 +99,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let header = Header::new(TaskId::next(), name, scheduler);
+    let header = Header::new(
+        TaskId::next(),
+        name,
+        scheduler,
+        std::panic::Location::caller(),
+    );
     crate::trace::event!(
         target: "magpie::task",
         { task.id = header.id.as_u64(), task.name = header.name.as_deref().unwrap_or("") },

@@ -166,6 +166,8 @@ impl Future for Sleep {
         let poll = self.poll_elapsed(cx);
         if poll.is_ready() {
             unit.made_progress();
+        } else {
+            crate::diag::record_sleep_wait();
         }
         poll
     }

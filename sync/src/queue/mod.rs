@@ -177,6 +177,23 @@ pub struct BaseQueue<T, S> {
     capacity: usize,
     state: Mutex<State<S>>,
     _items: PhantomData<fn(T) -> T>,
+    /// The label shown in dumps (`crate::diag`; queues have no holders).
+    pub(super) diag: crate::diag::Holders,
+}
+
+/// The kind a dump shows for operation `op` ("get", "put", "join") on a `name` queue.
+pub(super) fn wait_kind(name: &str, op: &str) -> &'static str {
+    match (name, op) {
+        ("LifoQueue", "get") => "LifoQueue.get",
+        ("LifoQueue", "put") => "LifoQueue.put",
+        ("LifoQueue", _) => "LifoQueue.join",
+        ("PriorityQueue", "get") => "PriorityQueue.get",
+        ("PriorityQueue", "put") => "PriorityQueue.put",
+        ("PriorityQueue", _) => "PriorityQueue.join",
+        (_, "get") => "Queue.get",
+        (_, "put") => "Queue.put",
+        _ => "Queue.join",
+    }
 }
 
 impl<T, S: Store<T>> BaseQueue<T, S> {
@@ -194,6 +211,7 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
                 joiners: WaitList::new(),
             }),
             _items: PhantomData,
+            diag: crate::diag::Holders::new(S::NAME),
         }
     }
 
@@ -231,6 +249,20 @@ impl<T, S: Store<T>> BaseQueue<T, S> {
 
     fn lock(&self) -> MutexGuard<'_, State<S>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Names this queue in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// the kind ("Queue.get", "Queue.put", "Queue.join") wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = magpie_sync::Queue::<u8>::unbounded().with_label("jobs");
+    /// # let _ = q;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.diag.set_label(label);
+        self
     }
 
     /// The capacity, or `None` if unbounded.

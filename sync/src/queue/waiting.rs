@@ -6,7 +6,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::{BaseQueue, Grant, PutError, QueueClosed, Store, TryGetError, TryPutError};
+use super::{wait_kind, BaseQueue, Grant, PutError, QueueClosed, Store, TryGetError, TryPutError};
 use crate::coop;
 use crate::wait_list::{Removed, StaleWakers, Waiter, WakeList};
 
@@ -21,6 +21,17 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
     type Output = Result<(), PutError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let queue = self.queue;
+        let poll = self.poll_put(cx);
+        if poll.is_pending() {
+            queue.diag.record_wait_unheld(wait_kind(S::NAME, "put"));
+        }
+        poll
+    }
+}
+
+impl<T, S: Store<T>> Put<'_, T, S> {
+    fn poll_put(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), PutError<T>>> {
         // SAFETY: nothing is moved out of `*this` but the item (which is never pinned);
         // `waiter` is only used by reference, so it stays pinned.
         let this = unsafe { self.get_unchecked_mut() };
@@ -107,7 +118,13 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         let this = self.into_ref().get_ref();
         // SAFETY: `waiter` is a field of this pinned `Get`, used only with this queue's
         // getters, and `Drop` calls `drop_getter` (the contract of `poll_get`).
-        unsafe { this.queue.poll_get(&this.waiter, cx) }
+        let poll = unsafe { this.queue.poll_get(&this.waiter, cx) };
+        if poll.is_pending() {
+            this.queue
+                .diag
+                .record_wait_unheld(wait_kind(S::NAME, "get"));
+        }
+        poll
     }
 }
 
@@ -217,6 +234,17 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let queue = self.queue;
+        let poll = self.poll_join(cx);
+        if poll.is_pending() {
+            queue.diag.record_wait_unheld(wait_kind(S::NAME, "join"));
+        }
+        poll
+    }
+}
+
+impl<T, S: Store<T>> Join<'_, T, S> {
+    fn poll_join(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Only shared access is needed: the waiter's node changes under the lock.
         let this = self.into_ref().get_ref();
         let unit = match coop::poll_proceed(cx) {

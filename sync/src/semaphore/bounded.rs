@@ -70,10 +70,26 @@ impl BoundedSemaphore {
     /// ```
     pub fn new(bound: usize) -> Self {
         Self {
-            sem: Semaphore::new(bound),
+            sem: Semaphore {
+                raw: crate::raw_semaphore::RawSemaphore::new(bound).kind("BoundedSemaphore"),
+            },
             bound,
             held: AtomicUsize::new(0),
         }
+    }
+
+    /// Names this semaphore in diagnostic dumps (`magpie::diag`): the label is shown beside
+    /// its kind wherever a task waits on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = magpie_sync::BoundedSemaphore::new(2).with_label("slots");
+    /// # let _ = sem;
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.sem.raw.set_label(label);
+        self
     }
 
     /// The initial (and largest) number of permits.
