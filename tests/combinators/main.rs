@@ -10,6 +10,7 @@ mod support;
 mod as_completed;
 mod gather;
 mod parallel;
+mod scope;
 mod shield_select;
 mod stress;
 mod task_group;

@@ -9,10 +9,14 @@ mod support;
 
 mod budget;
 mod errors;
+mod fs;
+mod net_lookup;
+mod net_socket;
+mod net_unix_datagram;
 mod tcp;
+#[cfg(unix)]
 mod time_interval;
 mod time_sleep;
 mod time_timeout;
 mod udp;
-#[cfg(unix)]
 mod unix;

@@ -66,14 +66,23 @@ fn panic_in_a_drop_during_abort_is_contained() {
     }
     for (name, rt) in flavors() {
         let ok = rt.block_on(async {
-            let h = magpie::spawn(async {
+            let started = std::sync::Arc::new(magpie::sync::Event::new());
+            let set = started.clone();
+            let h = magpie::spawn(async move {
                 let _b = Bomb;
+                set.set();
                 std::future::pending::<()>().await
             });
-            magpie::yield_now().await;
+            // The bomb exists only once the task has run (an unpolled async block holds
+            // none), so wait for that before aborting.
+            started.wait().await;
             h.abort();
+            // Issue 13 item 4: the drop's panic is reported (as tokio), not "cancelled".
             let e = h.await.unwrap_err();
-            assert!(e.is_cancelled());
+            assert!(
+                e.is_panic(),
+                "an abort whose drop panicked reports the panic"
+            );
             magpie::spawn(async { 1 }).await.unwrap()
         });
         assert_eq!(ok, 1, "{name}");

@@ -81,8 +81,8 @@ pub use join::JoinHandle;
 pub use magpie_sync::coop::consume_budget;
 pub(crate) use spawn::spawn_with;
 pub use spawn::{spawn, Builder};
-pub use unconstrained::{unconstrained, Unconstrained};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
+pub use unconstrained::{unconstrained, Unconstrained};
 pub use yield_now::yield_now;
 
 pub(crate) use future::TaskFuture;

@@ -1,7 +1,7 @@
 //! `magpie::sync::OnceCell` on both runtime flavours: one initialiser, cancellation of the
 //! initialiser and of waiters, errors, `set` on a full cell.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

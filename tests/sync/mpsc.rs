@@ -2,9 +2,8 @@
 //! before and after a grant for `send`, `reserve` and `recv`, permits, and a conservation
 //! stress (100,000 messages at `MAGPIE_STRESS_SCALE=1`).
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
+use crate::support;
 
 use std::collections::HashSet;
 use std::future::{poll_fn, Future};

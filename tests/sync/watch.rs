@@ -1,7 +1,7 @@
 //! `magpie::sync::watch` on both runtime flavours: latest value, `changed` cancellation,
 //! closing from both ends, `wait_for`, and no torn reads under concurrent sends.
 
-mod support;
+use crate::support;
 
 use std::task::Poll;
 

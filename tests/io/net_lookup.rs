@@ -2,7 +2,7 @@
 //! without stalling the workers (a 1 ms interval keeps ticking through 1,000 concurrent
 //! `connect("localhost:PORT")`).
 
-mod support;
+use crate::support;
 
 use std::io::ErrorKind;
 use std::sync::mpsc;

@@ -1,6 +1,6 @@
 //! `TaskGroup::scope`: the structured form in which a child's failure also cancels the
 //! group's body (asyncio's `async with TaskGroup()`), on both runtime flavours.
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The task API beyond spawn/join: what an abort reports when the future's drop panics,
 //! `AbortHandle`, `task::unconstrained`, `task::id` / `task::try_id`.
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -2,7 +2,7 @@
 //! 64 MiB, read_dir of 10,000 entries, 32 concurrent appenders, and the rule for writes
 //! whose future is gone (completed, or their error reported by the next operation).
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `magpie::sync::CancellationToken` on both runtime flavours: waking, trees, drop guards,
 //! cancellation of the waiting future.
 
-mod support;
+use crate::support;
 
 use magpie::sync::CancellationToken;
 use support::flavors;

@@ -1,9 +1,8 @@
 //! `magpie::sync::broadcast` on both runtime flavours: fan-out, lag, close, cancellation,
 //! and a conservation stress (100,000 messages at `MAGPIE_STRESS_SCALE=1`).
 
-#[path = "support/stress.rs"]
-mod stress;
-mod support;
+use crate::stress;
+use crate::support;
 
 use magpie::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use support::polled::Polled;

@@ -1,6 +1,6 @@
 //! TcpSocket: options, SO_REUSEPORT listeners sharing a port, listen and connect.
 
-mod support;
+use crate::support;
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! `magpie::task_local!`: the value follows the future across workers, scopes nest,
 //! tasks are isolated, misuse is a typed error or a clear panic.
 
-mod support;
+use crate::support;
 
 use support::flavors;
 

@@ -8,7 +8,7 @@
 //! fails the test instead of hanging it. The join handle's waker is kept by async-task
 //! under no lock but inside a section that aborts the process on a panic: its test uses a
 //! waker whose drop panics, in a child process.
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::io::Read;
@@ -321,7 +321,7 @@ fn join_handle_repolled_with_another_waker_drops_the_old_one_outside_async_tasks
         });
         return;
     }
-    let test = "join_handle_repolled_with_another_waker_drops_the_old_one_outside_async_tasks_registration";
+    let test = "waker_drop::join_handle_repolled_with_another_waker_drops_the_old_one_outside_async_tasks_registration";
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--test-threads=1", "--nocapture"])
         .env(CHILD_ENV, "1")

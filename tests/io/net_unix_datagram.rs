@@ -2,7 +2,7 @@
 //! back-pressure; the OS's errors.
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
