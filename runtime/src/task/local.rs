@@ -67,16 +67,70 @@ thread_local_const! {
     static IMPLICIT: RefCell<Vec<(Scheduler, LocalSet)>> = RefCell::new(Vec::new());
 }
 
-/// The queue and the owner's waker (LOCAL-2).
-struct Queue {
-    tasks: VecDeque<Runnable>,
+/// The queue and the owner's waker under one lock (LOCAL-2).
+struct LocalQueue<T> {
+    inner: Mutex<Queue<T>>,
+}
+
+struct Queue<T> {
+    tasks: VecDeque<T>,
     waker: Option<Waker>,
+}
+
+impl<T> LocalQueue<T> {
+    fn new() -> Self {
+        LocalQueue {
+            inner: Mutex::new(Queue {
+                tasks: VecDeque::new(),
+                waker: None,
+            }),
+        }
+    }
+
+    /// Pushes `task` and wakes the owner (LOCAL-2); the waker is woken and dropped after
+    /// the lock is released.
+    fn push(&self, task: T) {
+        let waker = {
+            let mut queue = self.inner.lock().unwrap();
+            queue.tasks.push_back(task);
+            queue.waker.clone()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// The owner's side of LOCAL-2: stores `waker` (call before popping); the one it
+    /// replaces is dropped after unlocking.
+    fn register(&self, waker: &Waker) {
+        let old = {
+            let mut queue = self.inner.lock().unwrap();
+            match &queue.waker {
+                Some(w) if w.will_wake(waker) => None,
+                _ => queue.waker.replace(waker.clone()),
+            }
+        };
+        drop(old);
+    }
+
+    fn pop(&self) -> Option<T> {
+        self.inner.lock().unwrap().tasks.pop_front()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.inner.lock().unwrap().tasks.is_empty()
+    }
+
+    /// Takes the stored waker out (to drop it outside the lock).
+    fn take_waker(&self) -> Option<Waker> {
+        self.inner.lock().unwrap().waker.take()
+    }
 }
 
 /// What the set's tasks and wakers share with the set.
 pub(crate) struct Shared {
     owner: ThreadId,
-    queue: Mutex<Queue>,
+    queue: LocalQueue<Runnable>,
     /// The waker of every live task of the set (LOCAL-4), by task id.
     tasks: Mutex<HashMap<TaskId, Waker>>,
     /// LOCAL-3: set when the set is dropped. Read and written only on the owner thread.
@@ -89,10 +143,7 @@ impl Shared {
     fn new(owner: ThreadId) -> Shared {
         Shared {
             owner,
-            queue: Mutex::new(Queue {
-                tasks: VecDeque::new(),
-                waker: None,
-            }),
+            queue: LocalQueue::new(),
             tasks: Mutex::new(HashMap::new()),
             closed: crate::loom::atomic::AtomicBool::new(false),
             runtime: Mutex::new(None),
@@ -107,38 +158,16 @@ impl Shared {
         self.closed.load(crate::loom::atomic::Ordering::Relaxed)
     }
 
-    /// Pushes `task` and wakes the owner (LOCAL-2); the waker is woken and dropped after
-    /// the lock is released.
     fn push(&self, task: Runnable) {
-        let waker = {
-            let mut queue = self.queue.lock().unwrap();
-            queue.tasks.push_back(task);
-            queue.waker.clone()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
-    /// The owner's side of LOCAL-2: stores `waker` (dropping the one it replaces after
-    /// unlocking).
-    fn register(&self, waker: &Waker) {
-        let old = {
-            let mut queue = self.queue.lock().unwrap();
-            match &queue.waker {
-                Some(w) if w.will_wake(waker) => None,
-                _ => queue.waker.replace(waker.clone()),
-            }
-        };
-        drop(old);
+        self.queue.push(task);
     }
 
     fn pop(&self) -> Option<Runnable> {
-        self.queue.lock().unwrap().tasks.pop_front()
+        self.queue.pop()
     }
 
     fn has_queued(&self) -> bool {
-        !self.queue.lock().unwrap().tasks.is_empty()
+        !self.queue.is_empty()
     }
 
     fn live_tasks(&self) -> usize {
@@ -172,11 +201,11 @@ impl Shared {
 
     /// One poll of the set on its owner thread: registers `waker`, then runs a batch.
     /// Returns `true` if tasks are left queued (the caller yields and wakes itself).
-    fn tick(self: &Arc<Self>, waker: &Waker) -> bool {
-        self.register(waker);
-        let _entered = self.runtime().map(RuntimeEntered::enter);
-        let _current = Entered::enter(self.clone());
-        self.run_batch()
+    fn tick(this: &Arc<Self>, waker: &Waker) -> bool {
+        this.queue.register(waker);
+        let _entered = this.runtime().map(RuntimeEntered::enter);
+        let _current = Entered::enter(this.clone());
+        this.run_batch()
     }
 }
 
@@ -492,7 +521,7 @@ impl Future for LocalSet {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let more = self.shared.tick(cx.waker());
+        let more = Shared::tick(&self.shared, cx.waker());
         if self.shared.live_tasks() == 0 {
             Poll::Ready(())
         } else {
@@ -529,7 +558,7 @@ impl Drop for LocalSet {
                 yield_now();
             }
         }
-        let old = self.shared.queue.lock().unwrap().waker.take();
+        let old = self.shared.queue.take_waker();
         drop(old);
     }
 }
@@ -571,9 +600,68 @@ impl<F: Future> Future for RunUntil<F> {
         if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
             return Poll::Ready(out);
         }
-        if set.tick(cx.waker()) {
+        if Shared::tick(&set, cx.waker()) {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::future::poll_fn;
+    use std::task::Poll;
+
+    use super::LocalQueue;
+    use crate::loom::Arc;
+
+    /// The owner's poll: register, then pop (LOCAL-2); `Pending` if empty.
+    fn next(queue: &LocalQueue<u32>) -> impl std::future::Future<Output = u32> + '_ {
+        poll_fn(move |cx| {
+            queue.register(cx.waker());
+            match queue.pop() {
+                Some(v) => Poll::Ready(v),
+                None => Poll::Pending,
+            }
+        })
+    }
+
+    /// LOCAL-2: a push from another thread racing the owner's register-then-pop is seen
+    /// by the pop or wakes the owner (loom reports a deadlock if the wake-up is lost).
+    #[test]
+    fn loom_local_remote_wake_reaches_the_owner() {
+        loom::model(|| {
+            let queue = Arc::new(LocalQueue::new());
+            let remote = {
+                let queue = queue.clone();
+                loom::thread::spawn(move || queue.push(7))
+            };
+            assert_eq!(loom::future::block_on(next(&queue)), 7);
+            remote.join().unwrap();
+        });
+    }
+
+    /// Two remote wakers (an abort and a wake, say) and an owner that waits twice: both
+    /// tasks reach it, each once.
+    #[test]
+    fn loom_local_two_remote_wakes_both_arrive() {
+        loom::model(|| {
+            let queue = Arc::new(LocalQueue::new());
+            let pushers: Vec<_> = [1, 2]
+                .into_iter()
+                .map(|v| {
+                    let queue = queue.clone();
+                    loom::thread::spawn(move || queue.push(v))
+                })
+                .collect();
+            let a = loom::future::block_on(next(&queue));
+            let b = loom::future::block_on(next(&queue));
+            assert_eq!(a + b, 3);
+            for p in pushers {
+                p.join().unwrap();
+            }
+            assert!(queue.pop().is_none());
+            drop(queue.take_waker());
+        });
     }
 }
