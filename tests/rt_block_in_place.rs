@@ -130,7 +130,11 @@ fn outside_a_worker_it_just_runs() {
     let rt = two_workers();
     // In a multi-thread runtime's block_on (not a worker) and in its blocking pool.
     assert_eq!(rt.block_on(async { block_in_place(|| 2) }), 2);
-    let v = rt.block_on(async { magpie::spawn_blocking(|| block_in_place(|| 3)).await.unwrap() });
+    let v = rt.block_on(async {
+        magpie::spawn_blocking(|| block_in_place(|| 3))
+            .await
+            .unwrap()
+    });
     assert_eq!(v, 3);
 }
 

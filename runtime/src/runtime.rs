@@ -328,10 +328,9 @@ impl Handle {
         let _entered = RuntimeEntered::enter_blocking(self.scheduler.clone());
         match &self.scheduler {
             // LOCAL: this thread's implicit set of local tasks runs with the future.
-            Scheduler::CurrentThread(shared) => shared.block_on(crate::task::with_implicit(
-                self.scheduler.clone(),
-                future,
-            )),
+            Scheduler::CurrentThread(shared) => {
+                shared.block_on(crate::task::with_implicit(self.scheduler.clone(), future))
+            }
             Scheduler::MultiThread(_) => park_on(future),
         }
     }

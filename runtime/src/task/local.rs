@@ -389,7 +389,10 @@ pub(crate) fn forget_implicit() {
 
 /// The future a current-thread runtime's `block_on` runs: `future`, with this thread's
 /// implicit set of that runtime run at every poll.
-pub(crate) fn with_implicit<F: Future>(scheduler: Scheduler, future: F) -> impl Future<Output = F::Output> {
+pub(crate) fn with_implicit<F: Future>(
+    scheduler: Scheduler,
+    future: F,
+) -> impl Future<Output = F::Output> {
     forget_implicit();
     let set = implicit_set(&scheduler, true);
     RunUntil {
@@ -544,7 +547,14 @@ impl Drop for LocalSet {
             while let Some(task) = self.shared.pop() {
                 super::drop_closed(task);
             }
-            let wakers: Vec<Waker> = self.shared.tasks.lock().unwrap().values().cloned().collect();
+            let wakers: Vec<Waker> = self
+                .shared
+                .tasks
+                .lock()
+                .unwrap()
+                .values()
+                .cloned()
+                .collect();
             if wakers.is_empty() {
                 break;
             }
