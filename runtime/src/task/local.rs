@@ -23,8 +23,9 @@
 //!   reaching the owner thread is dropped, never run (as TASK-3, through `drop_closed`).
 //! - LOCAL-4, every task dropped once, at home: the set lists the waker of each of its live
 //!   tasks (removed by the drop of the task's future, whatever ended it). Dropping the set
-//!   closes it, then drains its queue and wakes every listed task until the list is empty:
-//!   each wake reaches the owner thread's schedule path, which drops the runnable (LOCAL-3).
+//!   closes it, then, until the list is empty, wakes every listed task (the schedule
+//!   function of a closed set only queues, so it needs no thread identity, which a
+//!   thread-local destructor may no longer have) and drops what is queued, on this thread.
 //!   A runnable a remote thread is pushing at that moment is in the queue a moment later,
 //!   so the loop ends. Runtime shutdown on the owner thread drops local tasks at once
 //!   (its SHUT-4 wakes reach LOCAL-3); from another thread it leaves them in their sets'
@@ -211,6 +212,12 @@ impl Shared {
 
 /// async-task's schedule function for local tasks (LOCAL-1, LOCAL-3).
 fn schedule(set: &Arc<Shared>, task: Runnable) {
+    if set.is_closed() {
+        // The set is being dropped (on its thread, maybe from a thread-local destructor
+        // where `thread::current` is gone): its drop loop pops and drops this (LOCAL-4).
+        set.push(task);
+        return;
+    }
     if set.on_owner_thread()
         && (set.is_closed() || task.metadata().scheduler.services().is_closed())
     {
@@ -225,7 +232,8 @@ struct Entered(Option<Arc<Shared>>);
 
 impl Entered {
     fn enter(set: Arc<Shared>) -> Entered {
-        Entered(CURRENT.with(|c| c.replace(Some(set))))
+        // `try_with`: a set may be dropped from a thread-local destructor (an implicit set).
+        Entered(CURRENT.try_with(|c| c.replace(Some(set))).ok().flatten())
     }
 }
 
@@ -542,6 +550,7 @@ impl Drop for LocalSet {
         self.shared
             .closed
             .store(true, crate::loom::atomic::Ordering::Relaxed);
+        drop(self.shared.queue.take_waker());
         let _current = Entered::enter(self.shared.clone());
         loop {
             while let Some(task) = self.shared.pop() {
@@ -559,9 +568,9 @@ impl Drop for LocalSet {
                 break;
             }
             for waker in wakers {
-                // Reaches `schedule` on this thread, which drops the runnable (LOCAL-3),
-                // unless the task is queued already (then the pop above drops it) or a
-                // remote thread is pushing it (then it is in the queue a moment later).
+                // Reaches `schedule`, which queues the runnable for the pop above (LOCAL-4),
+                // unless it is queued already or a remote thread is pushing it (then it is
+                // in the queue a moment later).
                 waker.wake();
             }
             if self.shared.live_tasks() > 0 && !self.shared.has_queued() {
