@@ -352,3 +352,27 @@ fn metrics_count_local_tasks() {
         assert_eq!(magpie::Handle::current().metrics().live_tasks, before);
     });
 }
+
+#[test]
+fn a_thread_s_implicit_set_is_dropped_on_that_thread_when_it_exits() {
+    let rt = current_thread();
+    let drops = Drops::default();
+    let handle = rt.handle().clone();
+    let d = drops.clone();
+    let owner = thread::spawn(move || {
+        handle.block_on(async move {
+            let tracked = d.track();
+            spawn_local(async move {
+                let _t = tracked;
+                let _rc = Rc::new(());
+                std::future::pending::<()>().await;
+            });
+            magpie::task::yield_now().await;
+        });
+        thread::current().id()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(drops.all(), vec![owner]);
+    assert_eq!(rt.handle().metrics().live_tasks, 0);
+}
