@@ -45,6 +45,11 @@ pub(crate) fn assert_may_block() {
     }
 }
 
+/// Whether this thread is a worker or inside `block_on` (rule CTX-2's flag).
+pub(crate) fn is_blocking_forbidden() -> bool {
+    CONTEXT.with(|c| c.blocking.get())
+}
+
 #[track_caller]
 fn blocking_panic() -> ! {
     panic!(

@@ -353,7 +353,10 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = RuntimeEntered::enter_blocking(self.scheduler.clone());
         match &self.scheduler {
-            Scheduler::CurrentThread(shared) => shared.block_on(future),
+            // LOCAL: this thread's implicit set of local tasks runs with the future.
+            Scheduler::CurrentThread(shared) => {
+                shared.block_on(crate::task::with_implicit(self.scheduler.clone(), future))
+            }
             Scheduler::MultiThread(_) => park_on(future),
         }
     }

@@ -8,10 +8,12 @@
 mod support;
 
 mod abort;
+mod block_in_place;
 mod blocking_pool;
 mod builder;
 mod diag;
 mod fairness;
+mod local;
 mod panic;
 mod shutdown;
 mod spawn;

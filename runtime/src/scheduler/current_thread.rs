@@ -277,6 +277,8 @@ impl Shared {
     /// `scheduler::services`.
     pub(crate) fn shutdown(&self, timeout: Option<std::time::Duration>) {
         self.services.shutdown(timeout, self);
+        // LOCAL-4: this thread's implicit set of local tasks for this runtime goes too.
+        crate::task::forget_implicit();
     }
 }
 

@@ -62,10 +62,12 @@
 //! ```
 
 mod abort;
+mod block_in_place;
 mod error;
 mod future;
 mod id;
 mod join;
+mod local;
 pub(crate) mod registry;
 mod spawn;
 mod task_local;
@@ -75,9 +77,12 @@ mod unconstrained;
 mod yield_now;
 
 pub use abort::AbortHandle;
+pub use block_in_place::block_in_place;
 pub use error::JoinError;
 pub use id::{id, try_id, TaskId};
 pub use join::JoinHandle;
+pub(crate) use local::{forget_implicit, with_implicit};
+pub use local::{spawn_local, LocalSet};
 pub use magpie_sync::coop::consume_budget;
 pub(crate) use spawn::spawn_with;
 pub use spawn::{spawn, Builder};

@@ -6,6 +6,7 @@
 //! [`idle`] (IDLE rules), the parking and driver hand-off policy in [`park`] (PARK rules);
 //! `docs/architecture.md` indexes the rules and argues that no wake-up is lost.
 
+pub(crate) mod block_in_place;
 mod idle;
 mod park;
 pub(crate) mod queue;

@@ -45,7 +45,9 @@ thread_local_const! {
 pub(crate) struct Worker {
     pub(super) shared: Arc<Shared>,
     pub(super) index: usize,
-    local: Local,
+    pub(super) local: Local,
+    /// Set while a task on this worker runs `block_in_place` (rule BIP-1).
+    pub(super) in_block_in_place: Cell<bool>,
     pub(super) lifo: Cell<Option<Runnable>>,
     lifo_streak: Cell<u8>,
     tick: Cell<u32>,
@@ -71,11 +73,20 @@ pub(crate) fn try_schedule_local(
     }
     // SAFETY: rule WORKER-1: non-null means a live worker on this very thread.
     let worker = unsafe { &*current };
-    if !ptr::eq(Arc::as_ptr(&worker.shared), target) {
+    if !ptr::eq(Arc::as_ptr(&worker.shared), target) || worker.in_block_in_place.get() {
+        // BIP-1: a worker inside block_in_place queues nothing of its own.
         return Err(task);
     }
     worker.schedule_local(task, is_yield);
     Ok(())
+}
+
+/// Calls `f` with the worker running on this thread, if any (rule WORKER-1).
+pub(super) fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
+    let current = CURRENT.with(|c| c.get());
+    // SAFETY: rule WORKER-1: non-null means a live worker on this very thread, and `f`
+    // cannot keep the reference past this call.
+    f(unsafe { current.as_ref() })
 }
 
 /// Whether the calling thread is one of `shared`'s workers.
@@ -90,6 +101,7 @@ impl Worker {
         Worker {
             index,
             local,
+            in_block_in_place: Cell::new(false),
             lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
