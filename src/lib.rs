@@ -148,7 +148,7 @@ pub mod sync {
     pub use magpie_sync::*;
 }
 
-#[cfg(feature = "hyper")]
+#[cfg(any(feature = "hyper", feature = "tokio-compat", feature = "tokio-io"))]
 pub mod compat;
 
 /// The README's examples, compiled and run as doc tests.
