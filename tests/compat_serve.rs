@@ -253,7 +253,10 @@ fn emfile_child() {
         // SAFETY: setrlimit reads the struct we pass; no memory is shared.
         assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) }, 0);
         println!("PORT {port}");
-        serve(listener, service!()).await.unwrap();
+        magpie::spawn(serve(listener, service!()).into_future())
+            .await
+            .unwrap()
+            .unwrap();
     });
 }
 
@@ -292,7 +295,8 @@ fn emfile_backoff() {
     let port = loop {
         let mut line = String::new();
         assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "child exited early");
-        if let Some(p) = line.trim().strip_prefix("PORT ") {
+        // The harness may print "test emfile_child ... " on the same line first.
+        if let Some((_, p)) = line.trim().split_once("PORT ") {
             break p.parse::<u16>().unwrap();
         }
     };
