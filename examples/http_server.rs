@@ -28,6 +28,10 @@ fn main() -> std::io::Result<()> {
             "http_server (magpie) listening on http://{}",
             listener.local_addr()?
         );
-        serve(listener, HyperService(hyper::service::service_fn(service::serve))).await
+        serve(
+            listener,
+            HyperService(hyper::service::service_fn(service::serve)),
+        )
+        .await
     })
 }

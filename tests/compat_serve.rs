@@ -31,7 +31,10 @@ fn runtime() -> magpie::Runtime {
 async fn handler(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
     let body = if path == "/peer" {
-        let peer = req.extensions().get::<PeerAddr>().expect("PeerAddr extension");
+        let peer = req
+            .extensions()
+            .get::<PeerAddr>()
+            .expect("PeerAddr extension");
         peer.0.to_string()
     } else if let Some(ms) = path.strip_prefix("/slow/") {
         magpie::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
@@ -72,7 +75,11 @@ fn http1_and_peer_addr() {
         let (body, _) = get1(addr, "/").await.unwrap();
         assert_eq!(body, "hello");
         let (peer, local) = get1(addr, "/peer").await.unwrap();
-        assert_eq!(peer, local.to_string(), "the server saw the client's address");
+        assert_eq!(
+            peer,
+            local.to_string(),
+            "the server saw the client's address"
+        );
     });
 }
 
@@ -120,7 +127,10 @@ async fn raw_exchange(addr: SocketAddr, bytes: &[u8], close_write: bool) -> Stri
     }
     let mut out = Vec::new();
     let read = magpie::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
-    assert!(read.is_ok(), "the server neither answered nor closed within 5 s");
+    assert!(
+        read.is_ok(),
+        "the server neither answered nor closed within 5 s"
+    );
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -139,7 +149,10 @@ fn bad_requests_get_an_error_or_a_close_and_the_server_keeps_serving() {
         );
         // Half a request, then EOF: closed without an answer (or a 400).
         let half = raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n", true).await;
-        assert!(half.is_empty() || half.starts_with("HTTP/1.1 400"), "{half:?}");
+        assert!(
+            half.is_empty() || half.starts_with("HTTP/1.1 400"),
+            "{half:?}"
+        );
         // Half a request left open: the header-read timeout closes it.
         let started = Instant::now();
         let stalled = raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n", false).await;
@@ -183,9 +196,17 @@ fn graceful_shutdown_finishes_the_request_in_flight() {
         magpie::time::sleep(Duration::from_millis(100)).await;
         let signalled = Instant::now();
         stop.set();
-        let (body, _) = magpie::time::timeout(HANG, slow).await.unwrap().unwrap().unwrap();
+        let (body, _) = magpie::time::timeout(HANG, slow)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         assert_eq!(body, "slow done", "the in-flight request completed");
-        magpie::time::timeout(HANG, server).await.unwrap().unwrap().unwrap();
+        magpie::time::timeout(HANG, server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         assert!(signalled.elapsed() < Duration::from_secs(3));
         // No longer accepting.
         assert!(TcpStream::connect(addr).await.is_err());
@@ -212,9 +233,16 @@ fn graceful_shutdown_closes_a_too_slow_request_at_the_deadline() {
         magpie::time::sleep(Duration::from_millis(100)).await;
         let signalled = Instant::now();
         stop.set();
-        magpie::time::timeout(HANG, server).await.unwrap().unwrap().unwrap();
+        magpie::time::timeout(HANG, server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         let took = signalled.elapsed();
-        assert!(took >= Duration::from_millis(250), "returned before the deadline: {took:?}");
+        assert!(
+            took >= Duration::from_millis(250),
+            "returned before the deadline: {took:?}"
+        );
         assert!(took < Duration::from_secs(3), "took {took:?}");
         let client = magpie::time::timeout(Duration::from_secs(5), slow).await;
         assert!(
@@ -285,7 +313,13 @@ fn blocking_get(stream: &mut std::net::TcpStream) -> std::io::Result<String> {
 #[test]
 fn emfile_backoff() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "emfile_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "emfile_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -294,7 +328,11 @@ fn emfile_backoff() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let port = loop {
         let mut line = String::new();
-        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "child exited early");
+        assert_ne!(
+            stdout.read_line(&mut line).unwrap(),
+            0,
+            "child exited early"
+        );
         // The harness may print "test emfile_child ... " on the same line first.
         if let Some((_, p)) = line.trim().split_once("PORT ") {
             break p.parse::<u16>().unwrap();
@@ -328,7 +366,10 @@ fn emfile_backoff() {
         let ticks = cpu_ticks(child.id()) - before;
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-        assert!(ticks * 10 < hz, "backing-off server used {ticks}/{hz} s of CPU in 1 s");
+        assert!(
+            ticks * 10 < hz,
+            "backing-off server used {ticks}/{hz} s of CPU in 1 s"
+        );
         // Free descriptors: close the accepted ones; the last connection gets served.
         let mut last = conns.pop().unwrap();
         conns.clear();
@@ -341,7 +382,10 @@ fn emfile_backoff() {
         eprintln!("child stderr:\n{log}");
         std::panic::resume_unwind(panic);
     }
-    let lines = log.lines().filter(|l| l.contains("out of resources")).count();
+    let lines = log
+        .lines()
+        .filter(|l| l.contains("out of resources"))
+        .count();
     assert!(lines >= 1, "no back-off logged:\n{log}");
     assert!(lines < 40, "{lines} back-off lines: flooding\n{log}");
 }

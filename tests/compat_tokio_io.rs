@@ -4,12 +4,15 @@
 use futures_util::{SinkExt, StreamExt};
 use magpie::compat::tokio_io::TokioIo;
 use magpie::net::{TcpListener, TcpStream, UnixStream};
-use tokio_util::codec::{FramedRead, FramedWrite, Framed, LinesCodec};
+use tokio_util::codec::{Framed, FramedRead, FramedWrite, LinesCodec};
 
 #[test]
 fn framed_lines_over_a_magpie_tcp_stream() {
     magpie::block_on(async {
-        assert!(tokio::runtime::Handle::try_current().is_err(), "no tokio runtime here");
+        assert!(
+            tokio::runtime::Handle::try_current().is_err(),
+            "no tokio runtime here"
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // An upper-casing line echo server.

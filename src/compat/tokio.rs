@@ -206,6 +206,7 @@ pub trait EnableTokioCompat {
 
 impl EnableTokioCompat for Builder {
     fn enable_tokio_compat(&mut self) -> &mut Builder {
-        self.on_thread_start(enter_thread).on_thread_stop(exit_thread)
+        self.on_thread_start(enter_thread)
+            .on_thread_stop(exit_thread)
     }
 }

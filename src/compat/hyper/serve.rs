@@ -82,10 +82,7 @@ pub struct PeerAddr(pub SocketAddr);
 /// ```
 pub fn serve<S, B>(listener: TcpListener, service: S) -> Serve<S>
 where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -223,10 +220,7 @@ impl<S, F> WithGracefulShutdown<S, F> {
 
 impl<S, B> IntoFuture for Serve<S>
 where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -243,10 +237,7 @@ where
 
 impl<S, B, F> IntoFuture for WithGracefulShutdown<S, F>
 where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -291,10 +282,7 @@ impl Drop for OpenGuard {
 
 async fn run<S, B, F>(serve: Serve<S>, signal: F, shutdown_timeout: Duration) -> io::Result<()>
 where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -372,10 +360,7 @@ fn spawn_connection<S, B>(
     peer: SocketAddr,
     service: S,
 ) where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
@@ -390,7 +375,10 @@ fn spawn_connection<S, B>(
     let builder = Arc::clone(builder);
     crate::spawn(async move {
         let shared = Arc::clone(&guard.0);
-        let svc = ConnService { inner: service, peer };
+        let svc = ConnService {
+            inner: service,
+            peer,
+        };
         let conn = builder.serve_connection_with_upgrades(MagpieIo::new(stream), svc);
         let mut conn = pin!(conn);
         let mut graceful = pin!(shared.graceful.wait());
@@ -424,10 +412,7 @@ struct ConnService<S> {
 
 impl<S, B> ::hyper::service::Service<Request<Incoming>> for ConnService<S>
 where
-    S: tower_service::Service<Request<Incoming>, Response = Response<B>>
-        + Clone
-        + Send
-        + 'static,
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,
 {
