@@ -1,7 +1,9 @@
-//! An HTTP/1.1 hello-world server: hyper on magpie through `magpie::compat::hyper`.
+//! An HTTP/1.1 + HTTP/2 hello-world server: hyper on magpie through
+//! `magpie::compat::hyper::serve`.
 //!
 //! `GET /` answers "Hello, world!", `GET /json` a small JSON document, anything else 404.
 //! Connections are kept alive; each is served by a task of its own on every worker.
+//! `serve` turns Nagle off, backs off on `EMFILE` and logs per-connection errors.
 //!
 //! ```text
 //! cargo run --release --features hyper --example http_server -- --port 3000
@@ -13,7 +15,7 @@
 
 use magpie_apps::http as service;
 
-use magpie::compat::hyper::{MagpieIo, MagpieTimer};
+use magpie::compat::hyper::{serve, HyperService};
 use magpie::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
@@ -25,27 +27,10 @@ fn main() -> std::io::Result<()> {
             "http_server (magpie) listening on http://{}",
             listener.local_addr()?
         );
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(MagpieTimer::new());
-        loop {
-            let (stream, _) = match listener.accept().await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // EMFILE and friends: report and keep serving the others.
-                    eprintln!("accept failed: {e}");
-                    continue;
-                }
-            };
-            stream.set_nodelay(true)?;
-            let conn = http.serve_connection(
-                MagpieIo::new(stream),
-                hyper::service::service_fn(service::serve),
-            );
-            magpie::spawn(async move {
-                if let Err(e) = conn.await {
-                    eprintln!("connection error: {e}");
-                }
-            });
-        }
+        serve(
+            listener,
+            HyperService(hyper::service::service_fn(service::serve)),
+        )
+        .await
     })
 }

@@ -219,7 +219,7 @@ pub mod process {
     pub use magpie_runtime::process::*;
 }
 
-#[cfg(feature = "hyper")]
+#[cfg(any(feature = "hyper", feature = "tokio-compat", feature = "tokio-io"))]
 pub mod compat;
 
 /// The README's examples, compiled and run as doc tests.

@@ -71,5 +71,5 @@ fn many_channels_across_workers() {
         }
         sum
     });
-    assert_eq!(sum, (0..1000).sum());
+    assert_eq!(sum, (0..1000).sum::<u64>());
 }

@@ -47,7 +47,7 @@ fn worker_pool_with_task_done_and_join() {
         }
         processed.load(Ordering::SeqCst)
     });
-    assert_eq!(processed, (0..100).sum());
+    assert_eq!(processed, (0..100).sum::<usize>());
 }
 
 #[test]

@@ -57,8 +57,10 @@
 
 mod executor;
 mod io;
+mod serve;
 mod timer;
 
 pub use executor::MagpieExecutor;
 pub use io::MagpieIo;
+pub use serve::{serve, AcceptBackoff, HyperService, PeerAddr, Serve, WithGracefulShutdown};
 pub use timer::MagpieTimer;

@@ -1,0 +1,135 @@
+//! An axum 0.8 app on magpie: a `Router` with routes, `State` holding a `magpie::sync`
+//! primitive, `Json`, a body limit and tower-http's timeout layer, served by
+//! `magpie::compat::hyper::serve` with graceful shutdown.
+//!
+//! ```text
+//! cargo run --release --features "axum tokio-compat" --example axum_server -- --port 3000
+//! curl http://127.0.0.1:3000/            # Hello, world!
+//! curl -X POST -d '{"by":5}' -H 'content-type: application/json' http://127.0.0.1:3000/count
+//! curl http://127.0.0.1:3000/count       # {"count":5}
+//! curl -X POST http://127.0.0.1:3000/shutdown   # stops the server gracefully
+//! ```
+//!
+//! tower-http's `TimeoutLayer` sleeps on tokio's timer: the runtime is built with
+//! `enable_tokio_compat()` (feature `tokio-compat`) so it works inside magpie's tasks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use magpie::compat::tokio::EnableTokioCompat;
+use serde::{Deserialize, Serialize};
+
+/// Shared by every handler: a counter behind magpie's async mutex, and the shutdown event.
+#[derive(Clone)]
+struct AppState {
+    count: Arc<magpie::sync::Mutex<u64>>,
+    shutdown: Arc<magpie::sync::Event>,
+}
+
+#[derive(Deserialize)]
+struct Add {
+    by: u64,
+}
+
+#[derive(Serialize)]
+struct Count {
+    count: u64,
+}
+
+async fn hello() -> &'static str {
+    "Hello, world!"
+}
+
+async fn get_count(State(state): State<AppState>) -> Json<Count> {
+    Json(Count {
+        count: *state.count.lock().await,
+    })
+}
+
+async fn add(State(state): State<AppState>, Json(add): Json<Add>) -> Json<Count> {
+    let mut count = state.count.lock().await;
+    *count += add.by;
+    Json(Count { count: *count })
+}
+
+async fn whoami(ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>) -> String {
+    peer.to_string()
+}
+
+/// Echoes the body back (up to the body limit).
+async fn echo(body: axum::body::Bytes) -> axum::body::Bytes {
+    body
+}
+
+async fn slow() -> &'static str {
+    magpie::time::sleep(Duration::from_secs(10)).await;
+    "too late"
+}
+
+async fn request_shutdown(State(state): State<AppState>) -> StatusCode {
+    state.shutdown.set();
+    StatusCode::ACCEPTED
+}
+
+/// The app: also used by tests/axum_server.rs (through `#[path]`) and by the tokio twin.
+pub fn app(shutdown: Arc<magpie::sync::Event>) -> Router {
+    let state = AppState {
+        count: Arc::new(magpie::sync::Mutex::new(0)),
+        shutdown,
+    };
+    Router::new()
+        .route("/", get(hello))
+        .route("/count", get(get_count).post(add))
+        .route("/whoami", get(whoami))
+        .route("/echo", post(echo))
+        .route("/slow", get(slow))
+        .route("/shutdown", post(request_shutdown))
+        .layer(DefaultBodyLimit::max(1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(500),
+        ))
+        .with_state(state)
+}
+
+#[allow(dead_code)] // the tests include this file for `app` only
+fn main() -> std::io::Result<()> {
+    let mut port = 3000u16;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .expect("--port needs a number 0..=65535")
+            }
+            other => panic!("unknown argument {other:?} (usage: --port N)"),
+        }
+    }
+    let rt = magpie::Builder::new_multi_thread()
+        .enable_tokio_compat()
+        .build()?;
+    rt.block_on(async move {
+        let listener = magpie::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        println!(
+            "axum_server (magpie) listening on http://{}",
+            listener.local_addr()?
+        );
+        // LEAD: switch this to `magpie::signal::ctrl_c()` once magpie::signal lands
+        // (another helper is building it): `.with_graceful_shutdown(async {
+        // magpie::signal::ctrl_c().await.ok(); })`. Until then POST /shutdown sets it.
+        let stop = Arc::new(magpie::sync::Event::new());
+        let signal = {
+            let stop = Arc::clone(&stop);
+            async move { stop.wait().await }
+        };
+        magpie::compat::hyper::serve(listener, app(stop))
+            .with_graceful_shutdown(signal)
+            .await
+    })
+}
