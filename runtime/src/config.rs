@@ -28,4 +28,8 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    /// Whether the clock may be paused (a current-thread runtime, rule CLOCK-4).
+    pub(crate) clock_pausable: bool,
+    /// Whether the clock starts paused (`Builder::start_paused`).
+    pub(crate) start_paused: bool,
 }
