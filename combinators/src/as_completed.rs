@@ -4,10 +4,10 @@ use std::fmt;
 use std::future::{pending, Future, Pending};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::{FusedStream, Stream};
-use magpie_runtime::time::{timeout_at, Elapsed, Timeout};
+use magpie_runtime::time::{timeout_at, Elapsed, Instant, Timeout};
 use magpie_sync::coop;
 
 use crate::children::{resume_child_failure, Children, Event, Report};
@@ -161,7 +161,7 @@ impl<T> AsCompleted<T> {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
     ///
     /// magpie_runtime::block_on(async {
     ///     let deadline = Instant::now() + Duration::from_millis(5);
@@ -170,7 +170,7 @@ impl<T> AsCompleted<T> {
     ///     assert!(s.next().await.unwrap().is_err());
     /// });
     /// ```
-    pub fn timeout_at(self, deadline: Instant) -> AsCompletedTimeout<T> {
+    pub fn timeout_at(self, deadline: impl Into<Instant>) -> AsCompletedTimeout<T> {
         AsCompletedTimeout {
             inner: self,
             // A deadline that yields the runtime's own `Elapsed` error when it passes.

@@ -1,4 +1,5 @@
-//! The macros' arguments: `flavor = "..."` and `worker_threads = N`, parsed and checked
+//! The macros' arguments: `flavor = "..."`, `worker_threads = N` and
+//! `start_paused = true|false`, parsed and checked
 //! with every error spanned on the token at fault.
 
 use proc_macro2::Span;
@@ -61,6 +62,8 @@ pub(crate) struct Config {
     /// `Some` only with [`Flavor::MultiThread`]; `None` keeps the builder's default (one
     /// worker per CPU).
     pub(crate) worker_threads: Option<usize>,
+    /// Whether the runtime's clock starts paused (current-thread only).
+    pub(crate) start_paused: bool,
 }
 
 /// Collects the arguments while `syn::meta::parser` walks them.
@@ -68,6 +71,7 @@ pub(crate) struct Config {
 pub(crate) struct ConfigBuilder {
     flavor: Option<(Flavor, Span)>,
     worker_threads: Option<(usize, Span)>,
+    start_paused: Option<(bool, Span)>,
 }
 
 impl ConfigBuilder {
@@ -113,10 +117,25 @@ impl ConfigBuilder {
                 }
                 self.worker_threads = Some((n, meta.path.span()));
             }
+            "start_paused" => {
+                if self.start_paused.is_some() {
+                    return Err(meta.error("`start_paused` is given more than once"));
+                }
+                let lit: Lit = meta.value()?.parse()?;
+                let paused =
+                    match &lit {
+                        Lit::Bool(b) => b.value,
+                        other => return Err(syn::Error::new(
+                            other.span(),
+                            "`start_paused` takes `true` or `false`, e.g. `start_paused = true`",
+                        )),
+                    };
+                self.start_paused = Some((paused, meta.path.span()));
+            }
             _ => {
                 let shown = path_to_string(&meta.path);
                 return Err(meta.error(format!(
-                    "unknown argument `{shown}` to `#[magpie::{}]`; expected `flavor` or `worker_threads`",
+                    "unknown argument `{shown}` to `#[magpie::{}]`; expected `flavor`, `worker_threads` or `start_paused`",
                     kind.name()
                 )));
             }
@@ -140,7 +159,15 @@ impl ConfigBuilder {
                 ),
             ));
         }
+        if let (Flavor::MultiThread, Some((true, span))) = (flavor, self.start_paused) {
+            return Err(syn::Error::new(
+                span,
+                "`start_paused = true` needs the `current_thread` flavor: time can only be \
+                 paused on a current-thread runtime",
+            ));
+        }
         Ok(Config {
+            start_paused: self.start_paused.is_some_and(|(p, _)| p),
             flavor,
             worker_threads: self.worker_threads.map(|(n, _)| n),
         })

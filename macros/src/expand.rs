@@ -87,6 +87,9 @@ fn generate(kind: Kind, config: &Config, input: ItemFn) -> TokenStream {
     if let Some(n) = config.worker_threads {
         builder.extend(quote! { .worker_threads(#n) });
     }
+    if config.start_paused {
+        builder.extend(quote! { .start_paused(true) });
+    }
     let expect = format!("#[magpie::{}]: failed to build the runtime", kind.name());
     let test_attr = match kind {
         Kind::Main => TokenStream::new(),

@@ -36,11 +36,13 @@
 //! | --- | --- | --- |
 //! | `flavor` | `"multi_thread"` (work-stealing, N workers) or `"current_thread"` (everything on the calling thread) | `main`: `"multi_thread"`; `test`: `"current_thread"` |
 //! | `worker_threads` | an integer from 1 to 65,535; only with `"multi_thread"` | one worker per CPU |
+//! | `start_paused` | `true` or `false`: start with the clock paused (`Builder::start_paused`, see `magpie::time::pause`); `true` only with `"current_thread"` | `false` |
 //!
 //! Mistakes are compile errors that point at the token at fault: a function without
 //! `async`, one that takes arguments, an unknown argument, an unknown flavor, a
-//! `worker_threads` that is not a positive integer, and `worker_threads` with the
-//! `current_thread` flavor.
+//! `worker_threads` that is not a positive integer, `worker_threads` with the
+//! `current_thread` flavor, a `start_paused` that is not a boolean, and
+//! `start_paused = true` with the `multi_thread` flavor.
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs, missing_debug_implementations)]
 // The examples are about `fn main` itself: showing it is the point.
@@ -117,7 +119,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// By default the runtime is `current_thread`: every task the test spawns runs on the
 /// test's own thread, as with tokio's `#[tokio::test]`. Use
 /// `flavor = "multi_thread"` (and optionally `worker_threads = N`) to test with
-/// work-stealing workers.
+/// work-stealing workers. `start_paused = true` starts the runtime's clock paused, so
+/// sleeps and timeouts complete at once, in deadline order (see `magpie::time::pause`).
 ///
 /// # Panics
 ///
@@ -138,6 +141,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     let sum = magpie::spawn(async { 1 + 1 }).await?;
 ///     assert_eq!(sum, 2);
 ///     Ok(())
+/// }
+///
+/// #[magpie::test(start_paused = true)]
+/// async fn an_hour_in_no_time() {
+///     let start = magpie::time::Instant::now();
+///     magpie::time::sleep(std::time::Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
 /// }
 /// # fn main() {}
 /// ```

@@ -33,6 +33,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
     watchdog: crate::diag::watchdog::Settings,
+    start_paused: bool,
 }
 
 /// Smallest stack a worker may be given: below this even the run loop overflows.
@@ -52,6 +53,7 @@ impl Builder {
             max_blocking_threads: 512,
             thread_keep_alive: Duration::from_secs(10),
             watchdog: Default::default(),
+            start_paused: false,
         }
     }
 
@@ -369,13 +371,39 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (current-thread only; default `false`):
+    /// as if [`time::pause`](crate::time::pause) were the first thing it ran, so time moves
+    /// only by [`time::advance`](crate::time::advance) and by auto-advance to the next
+    /// timer when no task can make progress.
+    ///
+    /// `build()` fails on a multi-thread runtime (use `new_current_thread()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use magpie_runtime::time::{sleep, Instant};
+    ///
+    /// let rt = magpie_runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(3600)).await; // no real time passes
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    /// });
+    /// assert!(magpie_runtime::Builder::new_multi_thread().start_paused(true).build().is_err());
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// Starts the runtime.
     ///
     /// # Errors
     ///
     /// `io::ErrorKind::InvalidInput`, naming the setting, for impossible settings
     /// (`worker_threads(0)`, a zero interval, `max_blocking_threads(0)`, a stack under
-    /// 64 KiB); the OS's error if the I/O driver or a worker thread cannot be started.
+    /// 64 KiB, `start_paused(true)` on a multi-thread runtime); the OS's error if the I/O driver or a worker thread cannot be started.
     ///
     /// # Examples
     ///
@@ -414,6 +442,13 @@ impl Builder {
         if self.max_blocking_threads == 0 {
             return invalid("max_blocking_threads must be at least 1 (got 0)".into());
         }
+        if self.start_paused && self.kind == Flavor::MultiThread {
+            return invalid(
+                "start_paused(true) needs a current-thread runtime: time can only be paused \
+                 there; use Builder::new_current_thread()"
+                    .into(),
+            );
+        }
         if let Some(size) = self.thread_stack_size {
             if size < MIN_STACK {
                 return invalid(format!(
@@ -433,6 +468,8 @@ impl Builder {
             max_blocking_threads: self.max_blocking_threads,
             thread_keep_alive: self.thread_keep_alive,
             watchdog: self.watchdog.clone(),
+            clock_pausable: self.kind == Flavor::CurrentThread,
+            start_paused: self.start_paused,
         };
         Runtime::start(self.kind, config)
     }
@@ -449,6 +486,7 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.thread_keep_alive)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

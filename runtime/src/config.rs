@@ -31,4 +31,8 @@ pub(crate) struct Config {
     /// Read by `Runtime::start`; the watchdog is not built under loom.
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) watchdog: crate::diag::watchdog::Settings,
+    /// Whether the clock may be paused (a current-thread runtime, rule CLOCK-4).
+    pub(crate) clock_pausable: bool,
+    /// Whether the clock starts paused (`Builder::start_paused`).
+    pub(crate) start_paused: bool,
 }

@@ -16,6 +16,7 @@ mod net_unix_datagram;
 mod tcp;
 #[cfg(unix)]
 mod time_interval;
+mod time_paused;
 mod time_sleep;
 mod time_timeout;
 mod udp;

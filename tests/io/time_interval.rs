@@ -2,9 +2,9 @@
 
 use crate::support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use magpie::time::{interval, interval_at, MissedTickBehavior};
+use magpie::time::{interval, interval_at, Instant, MissedTickBehavior};
 use support::flavors;
 
 #[test]

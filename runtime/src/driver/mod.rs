@@ -31,6 +31,12 @@
 //! sleeping until notifies the poller. Both sides read and write `sleeping_until` under the
 //! timers' lock, and the holder records it before it waits.
 //!
+//! Rule DRV-4: a paused clock (rules CLOCK-1 to CLOCK-4 in `time::clock`) changes three
+//! things only: a holder allowed to block polls with a zero timeout and, with no event,
+//! moves the clock to the next timer (auto-advance); the wheel is advanced to the tick
+//! containing now, rounded up; and due entries of the early list are woken with the
+//! fired timers. Unpaused, each of these costs one load of the clock's `paused` flag.
+//!
 //! Wakers collected while polling (ready sources, fired timers) are woken on the polling
 //! thread with the driver's locks released but before the driver is given up, so batches
 //! of timers from successive holders never interleave; a worker's wakes go to its own
@@ -48,7 +54,8 @@ use slab::Slab;
 
 use crate::loom::atomic::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::loom::{Arc, Mutex};
-use crate::time::wheel::{Key, Wheel};
+use crate::time::clock::Clock;
+use crate::time::wheel::{self, Key, Wheel};
 
 use poller::{Events, Poller};
 pub(crate) use source::{Direction, Registration, Source};
@@ -77,6 +84,8 @@ pub(crate) struct Driver {
     shut_down: AtomicBool,
     /// Tick 0 of the wheel.
     start: Instant,
+    /// The runtime's clock, pausable on a current-thread runtime (rule DRV-4).
+    clock: Clock,
 }
 
 struct Core {
@@ -89,6 +98,9 @@ struct Timers {
     wheel: Wheel,
     /// Rule DRV-3: the tick the holder sleeps until (`u64::MAX`: no timer), while it waits.
     sleeping_until: Option<u64>,
+    /// Rule CLOCK-3: sleeps whose entry fired while paused before their deadline: the
+    /// deadline, the wheel key, the waker. Empty unless the clock was paused.
+    early: Vec<(Instant, Key, Waker)>,
 }
 
 /// The current runtime's driver.
@@ -107,7 +119,13 @@ pub(crate) fn current() -> io::Result<Arc<Driver>> {
 }
 
 impl Driver {
+    /// A driver whose clock cannot be paused.
+    #[cfg(loom)]
     pub(crate) fn new() -> io::Result<Arc<Driver>> {
+        Driver::with_clock(Clock::new(false, false))
+    }
+
+    pub(crate) fn with_clock(clock: Clock) -> io::Result<Arc<Driver>> {
         Ok(Arc::new(Driver {
             poller: Poller::new()?,
             polling: AtomicBool::new(false),
@@ -120,11 +138,13 @@ impl Driver {
             timers: Mutex::new(Timers {
                 wheel: Wheel::new(),
                 sleeping_until: None,
+                early: Vec::new(),
             }),
             owner: AtomicUsize::new(NO_OWNER),
             holder: AtomicUsize::new(NO_OWNER),
             shut_down: AtomicBool::new(false),
             start: Instant::now(),
+            clock,
         }))
     }
 
@@ -147,10 +167,18 @@ impl Driver {
         // which models `SeqCst` accesses as acquire/release only.
         fence(SeqCst);
         let block = may_block() && !self.is_shut_down();
-        let timeout = if block {
-            self.sleep_timeout()
-        } else {
+        let mut auto_advance = None;
+        let timeout = if !block {
             Some(Duration::ZERO)
+        } else if self.clock.is_paused() {
+            // Rule CLOCK-2: nothing can make progress; look at I/O without waiting.
+            auto_advance = self.paused_next_timer();
+            match auto_advance {
+                Some(_) => Some(Duration::ZERO),
+                None => self.sleep_timeout(),
+            }
+        } else {
+            self.sleep_timeout()
         };
         let waited = self.poller.wait(&mut core.events, timeout);
         self.owner.store(NO_OWNER, SeqCst);
@@ -160,6 +188,12 @@ impl Driver {
         if waited.is_err() {
             // EINTR is retried by polling; anything else leaves no events to dispatch.
             core.events.clear();
+        }
+        if let Some(target) = auto_advance {
+            if core.events.iter().next().is_none() {
+                // No I/O is ready either: jump to the next timer (CLOCK-2).
+                self.clock.advance_to(target);
+            }
         }
         Some(self.dispatch(core))
     }
@@ -212,7 +246,7 @@ impl Driver {
     /// Whether a timer is due within `horizon` from now: a hint for the workers' hand-off
     /// policy (see `worker`), never for correctness.
     pub(crate) fn timer_due_within(&self, horizon: Duration) -> bool {
-        let limit = self.tick_of(Instant::now() + horizon);
+        let limit = self.tick_of(self.clock.now() + horizon);
         let timers = self.timers.lock().unwrap();
         timers
             .wheel
@@ -236,7 +270,7 @@ impl Driver {
             Some(tick) => {
                 timers.sleeping_until = Some(tick);
                 let at = self.start + Duration::from_millis(tick);
-                Some(at.saturating_duration_since(Instant::now()).min(MAX_WAIT))
+                Some(at.saturating_duration_since(self.clock.now()).min(MAX_WAIT))
             }
         }
     }
@@ -264,6 +298,9 @@ impl Driver {
             if timers.wheel.next_expiration().is_some_and(|t| t <= now) {
                 timers.wheel.advance(now, &mut core.wake);
             }
+            if !timers.early.is_empty() {
+                self.take_due_early(&mut timers, &mut core.wake);
+            }
         }
         // Wake with every lock released but before giving the driver up: a woken task may
         // register or drop a source or a timer at once, and the next holder cannot wake a
@@ -280,9 +317,96 @@ impl Driver {
     }
 
     fn now_tick(&self) -> u64 {
-        Instant::now()
-            .saturating_duration_since(self.start)
-            .as_millis() as u64
+        let now = self.clock.now();
+        if self.clock.is_paused() {
+            // Rule CLOCK-3: the tick containing now, so every timer due by now fires.
+            self.tick_of(now)
+        } else {
+            now.saturating_duration_since(self.start).as_millis() as u64
+        }
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Rule CLOCK-2: where auto-advance moves a paused clock: the earliest deadline of the
+    /// early list, or the first instant that falls in the wheel's next tick (never past a
+    /// timer's deadline: an entry's tick is its deadline rounded up). `None` without timers.
+    fn paused_next_timer(&self) -> Option<Instant> {
+        let timers = self.timers.lock().unwrap();
+        let early = timers.early.iter().map(|(d, _, _)| *d).min();
+        let wheel = timers.wheel.next_expiration().map(|tick| match tick {
+            0 => self.start,
+            t => self.start + Duration::from_millis(t - 1) + Duration::from_nanos(1),
+        });
+        early.into_iter().chain(wheel).min()
+    }
+
+    /// Rule CLOCK-3: moves the early entries whose deadline the clock has reached to `wake`.
+    fn take_due_early(&self, timers: &mut Timers, wake: &mut Vec<Waker>) {
+        let now = self.clock.now();
+        let mut i = 0;
+        while i < timers.early.len() {
+            if timers.early[i].0 <= now {
+                wake.push(timers.early.remove(i).2);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// After `advance` moved the paused clock: fires every timer due by now and wakes the
+    /// tasks, with the locks released (rule CLOCK-3).
+    pub(crate) fn fire_due_paused(&self) {
+        let mut wake = Vec::new();
+        {
+            let mut timers = self.timers.lock().unwrap();
+            let now = self.now_tick();
+            timers.wheel.advance(now, &mut wake);
+            self.take_due_early(&mut timers, &mut wake);
+        }
+        wake.into_iter().for_each(Waker::wake);
+    }
+
+    /// After `resume`: the early list's sleeps go back into the wheel at their deadlines'
+    /// ticks, where the running clock fires them (or are woken, if already due).
+    pub(crate) fn clock_resumed(&self) {
+        let mut wake = Vec::new();
+        {
+            let mut timers = self.timers.lock().unwrap();
+            for (deadline, key, waker) in std::mem::take(&mut timers.early) {
+                let tick = self.tick_of(deadline);
+                timers.wheel.reset(key, tick);
+                if timers.wheel.poll_fired(key, &waker) {
+                    wake.push(waker);
+                } else {
+                    wheel::displace(waker);
+                }
+            }
+        }
+        wheel::drop_displaced();
+        wake.into_iter().for_each(Waker::wake);
+    }
+
+    /// Rule CLOCK-3: a sleep whose entry fired while paused before `deadline` waits here
+    /// for the clock to reach it. Returns `true` if it already has (nothing stored).
+    pub(crate) fn timer_wait_early(&self, key: Key, deadline: Instant, waker: &Waker) -> bool {
+        let mut timers = self.timers.lock().unwrap();
+        if self.clock.now() >= deadline || self.is_shut_down() {
+            return true;
+        }
+        match timers.early.iter_mut().find(|(_, k, _)| *k == key) {
+            Some(entry) => {
+                entry.0 = deadline;
+                if !entry.2.will_wake(waker) {
+                    wheel::displace(std::mem::replace(&mut entry.2, waker.clone()));
+                }
+            }
+            None => timers.early.push((deadline, key, waker.clone())),
+        }
+        false
     }
 
     /// The wheel tick of `deadline`, rounded up so no timer fires early.
@@ -362,6 +486,10 @@ impl Driver {
             return;
         }
         timers.wheel.reset(key, tick);
+        if let Some(i) = timers.early.iter().position(|(_, k, _)| *k == key) {
+            // The sleep waits for its new deadline now (CLOCK-3, WHEEL-2).
+            wheel::displace(timers.early.remove(i).2);
+        }
         if timers.sleeping_until.is_some_and(|s| tick < s) {
             timers.sleeping_until = Some(tick);
             self.poller.notify();
@@ -370,7 +498,12 @@ impl Driver {
 
     /// Removes a timer (fired or not).
     pub(crate) fn timer_remove(&self, key: Key) {
-        self.timers.lock().unwrap().wheel.remove(key);
+        let mut timers = self.timers.lock().unwrap();
+        timers.wheel.remove(key);
+        if let Some(i) = timers.early.iter().position(|(_, k, _)| *k == key) {
+            // The key is free again: no early entry may outlive it (CLOCK-3, WHEEL-2).
+            wheel::displace(timers.early.remove(i).2);
+        }
     }
 
     /// Timers in the wheel, fired or not (for tests and metrics).
@@ -392,7 +525,11 @@ impl Driver {
         for source in &sources {
             source.close(&mut wake);
         }
-        self.timers.lock().unwrap().wheel.fire_all(&mut wake);
+        {
+            let mut timers = self.timers.lock().unwrap();
+            timers.wheel.fire_all(&mut wake);
+            wake.extend(timers.early.drain(..).map(|(_, _, w)| w));
+        }
         self.poller.notify();
         wake.into_iter().for_each(Waker::wake);
     }

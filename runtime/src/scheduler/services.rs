@@ -77,7 +77,8 @@ impl Services {
     ///
     /// The OS's error if the driver's poller cannot be created.
     pub(crate) fn new(config: Config, registry_shards: usize) -> io::Result<Services> {
-        let driver = Driver::new()?;
+        let clock = crate::time::clock::Clock::new(config.clock_pausable, config.start_paused);
+        let driver = Driver::with_clock(clock)?;
         let blocking = Pool::new(
             config.max_blocking_threads,
             config.thread_keep_alive,

@@ -1,7 +1,9 @@
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::Instant;
 
 use magpie_sync::coop;
 
@@ -76,7 +78,7 @@ pub fn interval(period: Duration) -> Interval {
 ///     assert_eq!(iv.tick().await, start + Duration::from_millis(10));
 /// });
 /// ```
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
     Interval {
         sleep: sleep_until(start),

@@ -1,11 +1,12 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use magpie_sync::coop;
 
 use super::wheel::{self, Key};
+use super::Instant;
 use crate::driver::{self, Driver};
 use crate::loom::Arc;
 
@@ -22,7 +23,7 @@ use crate::loom::Arc;
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 ///
 /// magpie_runtime::block_on(async {
 ///     let start = Instant::now();
@@ -44,7 +45,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
 ///
 /// magpie_runtime::block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
@@ -52,9 +53,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     Sleep {
-        deadline,
+        deadline: deadline.into(),
         entry: None,
     }
 }
@@ -104,7 +105,7 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
     ///
     /// magpie_runtime::block_on(async {
     ///     let mut s = magpie_runtime::time::sleep(Duration::from_secs(3600));
@@ -112,49 +113,54 @@ impl Sleep {
     ///     s.await;
     /// });
     /// ```
-    pub fn reset(&mut self, deadline: Instant) {
+    pub fn reset(&mut self, deadline: impl Into<Instant>) {
+        let deadline = deadline.into();
         self.deadline = deadline;
         if let Some((driver, key)) = &self.entry {
-            driver.timer_reset(*key, deadline);
+            driver.timer_reset(*key, deadline.into_std());
+            wheel::drop_displaced();
         }
     }
 
     /// Polls without spending the task's budget (for `Timeout`, whose inner future may
     /// have spent it all).
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match &self.entry {
-            Some((driver, key)) => {
-                // The clock check first: the wheel may lag a busy runtime by a little.
-                let ready = Instant::now() >= self.deadline || driver.timer_poll(*key, cx.waker());
-                // The driver's lock is released: drop the waker this poll replaced, if any
-                // (rule WHEEL-2).
-                wheel::drop_displaced();
-                if ready {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }
+        // The clock check first: the wheel may lag a busy runtime by a little.
+        if Instant::now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let fired = match &self.entry {
+            Some((driver, key)) => driver.timer_poll(*key, cx.waker()),
             None => {
-                if Instant::now() >= self.deadline {
-                    return Poll::Ready(());
-                }
                 let driver = driver::current().unwrap_or_else(|_| {
                     panic!(
                         "magpie::time::sleep polled outside a magpie runtime: await it inside \
                          a task or Runtime::block_on"
                     )
                 });
-                let key = driver.timer_insert(self.deadline, cx.waker());
+                let key = driver.timer_insert(self.deadline.into_std(), cx.waker());
                 let fired = driver.timer_poll(key, cx.waker());
                 self.entry = Some((driver, key));
-                if fired {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
+                fired
+            }
+        };
+        // The driver's lock is released: drop the waker this poll replaced, if any
+        // (rule WHEEL-2).
+        wheel::drop_displaced();
+        if !fired {
+            return Poll::Pending;
+        }
+        let (driver, key) = self.entry.as_ref().expect("registered above");
+        if driver.clock().is_paused() {
+            // Rule CLOCK-3: the paused wheel fires a whole tick at once; wait for the clock
+            // to reach the deadline itself.
+            let due = driver.timer_wait_early(*key, self.deadline.into_std(), cx.waker());
+            wheel::drop_displaced();
+            if !due {
+                return Poll::Pending;
             }
         }
+        Poll::Ready(())
     }
 }
 

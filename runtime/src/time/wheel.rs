@@ -45,7 +45,7 @@ thread_local_const! {
 }
 
 /// Rule WHEEL-2: keeps `waker` to be dropped by [`drop_displaced`], outside the lock.
-fn displace(waker: Waker) {
+pub(crate) fn displace(waker: Waker) {
     // While this thread's locals are being destroyed the list is gone: the waker is then
     // dropped here (the thread is exiting; nothing of it can run again).
     let _ = DISPLACED.try_with(move |displaced| displaced.borrow_mut().push(waker));

@@ -1,0 +1,2 @@
+#[magpie::main(start_paused = true)]
+async fn main() {}

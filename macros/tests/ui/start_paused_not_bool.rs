@@ -1,0 +1,4 @@
+#[magpie::test(start_paused = "yes")]
+async fn paused() {}
+
+fn main() {}
