@@ -162,6 +162,7 @@ impl<T> AsCompleted<T> {
     ///
     /// ```
     /// use std::time::Duration;
+    /// use magpie_runtime::time::Instant;
     ///
     /// magpie_runtime::block_on(async {
     ///     let deadline = Instant::now() + Duration::from_millis(5);

@@ -24,6 +24,7 @@ use crate::loom::Arc;
 ///
 /// ```
 /// use std::time::Duration;
+/// use magpie_runtime::time::Instant;
 ///
 /// magpie_runtime::block_on(async {
 ///     let start = Instant::now();
@@ -46,6 +47,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::Duration;
+/// use magpie_runtime::time::Instant;
 ///
 /// magpie_runtime::block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(5);
@@ -106,6 +108,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
+    /// use magpie_runtime::time::Instant;
     ///
     /// magpie_runtime::block_on(async {
     ///     let mut s = magpie_runtime::time::sleep(Duration::from_secs(3600));
