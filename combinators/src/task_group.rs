@@ -148,6 +148,42 @@ impl<E> TaskGroup<E> {
         self.inner.stop(Phase::Cancelled);
     }
 
+    /// A [`CancellationToken`](magpie_sync::CancellationToken) that the group cancels
+    /// when it stops early: on the first failure, on [`cancel`](TaskGroup::cancel), or
+    /// when the group is dropped without being joined. A successful `join` leaves it
+    /// uncancelled. Children that hold a clone can stop cooperatively (finish the record
+    /// they are writing, say goodbye to a peer) instead of only being aborted at their next
+    /// await; the abort still follows, so a child that ignores the token is stopped all the
+    /// same. Every call returns a clone of one token; asked for after the group stopped, it
+    /// is already cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use magpie_combinators::TaskGroup;
+    ///
+    /// magpie_runtime::block_on(async {
+    ///     let tg = TaskGroup::<&str>::new();
+    ///     let token = tg.cancel_token();
+    ///     let worker = tg.spawn({
+    ///         let token = token.clone();
+    ///         async move {
+    ///             token.cancelled().await;
+    ///             Ok("stopped cooperatively")
+    ///         }
+    ///     });
+    ///     tg.spawn(async { Err::<(), _>("disk full") });
+    ///     let err = tg.join().await.unwrap_err();
+    ///     assert_eq!(err.errors(), ["disk full"]);
+    ///     assert!(token.is_cancelled());
+    ///     // Cancelled and aborted in the same stop: it may have finished or not.
+    ///     let _ = worker.await;
+    /// });
+    /// ```
+    pub fn cancel_token(&self) -> magpie_sync::CancellationToken {
+        self.inner.cancel_token()
+    }
+
     /// How many children have not ended yet (their futures not yet dropped).
     ///
     /// # Examples

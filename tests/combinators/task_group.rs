@@ -589,3 +589,104 @@ fn task_group_types_are_debug() {
         join.await.unwrap();
     });
 }
+
+/// `cancel_token()`: a child in the middle of a long poll sees the token cancelled by a
+/// sibling's failure and stops cooperatively (the abort alone could only land after that
+/// poll returned, which it never would).
+#[test]
+fn cancel_token_is_cancelled_on_the_first_failure_so_a_running_child_can_stop() {
+    within(30, "cancel_token_first_failure", || {
+        let rt = magpie::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let err = rt.block_on(async {
+            let tg = TaskGroup::<&str>::new();
+            // Parked in the timer while the spinner holds a worker; the idle worker runs it.
+            tg.spawn(async {
+                magpie::time::sleep(std::time::Duration::from_millis(20)).await;
+                Err::<(), _>("item 3 failed")
+            });
+            let token = tg.cancel_token();
+            let stopped2 = stopped.clone();
+            tg.spawn(async move {
+                // One poll that only ends when the token says so (bounded, so a regression
+                // fails instead of spinning forever).
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !token.is_cancelled() {
+                    if std::time::Instant::now() > deadline {
+                        return Err("the token was never cancelled");
+                    }
+                    std::hint::spin_loop();
+                }
+                stopped2.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+            tg.join().await.unwrap_err()
+        });
+        assert!(stopped.load(Ordering::SeqCst));
+        assert_eq!(err.errors(), ["item 3 failed"]);
+    });
+}
+
+#[test]
+fn cancel_token_is_cancelled_by_cancel_and_by_drop_but_not_by_a_successful_join() {
+    within(30, "cancel_token_stops", || {
+        for (name, rt) in flavors() {
+            rt.block_on(async {
+                // A successful join leaves it alone.
+                let tg = TaskGroup::<()>::new();
+                let token = tg.cancel_token();
+                tg.spawn(async { Ok(()) });
+                tg.join().await.unwrap();
+                assert!(!token.is_cancelled(), "{name}: join cancelled the token");
+
+                // cancel() cancels it and wakes a child waiting on it.
+                let tg = TaskGroup::<()>::new();
+                let token = tg.cancel_token();
+                let child_token = token.child_token();
+                tg.spawn(async move {
+                    token.cancelled().await;
+                    Ok(())
+                });
+                magpie::yield_now().await;
+                tg.cancel();
+                assert!(
+                    child_token.is_cancelled(),
+                    "{name}: cancel() did not cancel"
+                );
+                tg.join().await.unwrap();
+
+                // Dropping the group unjoined cancels it.
+                let tg = TaskGroup::<()>::new();
+                let token = tg.cancel_token();
+                drop(tg);
+                assert!(token.is_cancelled(), "{name}: drop did not cancel");
+            });
+        }
+    });
+}
+
+#[test]
+fn cancel_token_asked_for_after_the_group_failed_is_already_cancelled() {
+    within(30, "cancel_token_late", || {
+        for (name, rt) in flavors() {
+            rt.block_on(async {
+                let tg = TaskGroup::<&str>::new();
+                let early = tg.cancel_token();
+                tg.spawn(async { Err::<(), _>("boom") });
+                until(|| !tg.is_open()).await;
+                let late = tg.cancel_token();
+                assert!(early.is_cancelled(), "{name}");
+                assert!(
+                    late.is_cancelled(),
+                    "{name}: a late token missed the failure"
+                );
+                // One token: cancelling through a handle's clone is the same token.
+                assert!(tg.handle().cancel_token().is_cancelled(), "{name}");
+                assert_eq!(tg.join().await.unwrap_err().errors(), ["boom"], "{name}");
+            });
+        }
+    });
+}

@@ -116,6 +116,27 @@ impl<E> GroupHandle<E> {
         self.inner.stop(Phase::Cancelled);
     }
 
+    /// The group's cancellation token; see [`TaskGroup::cancel_token`]. The way a
+    /// [`TaskGroup::scope`] body reaches it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// magpie_runtime::block_on(async {
+    ///     let result = magpie_combinators::TaskGroup::<&str>::scope(|group| async move {
+    ///         let token = group.cancel_token();
+    ///         group.spawn(async { Err::<(), _>("failed") });
+    ///         token.cancelled().await; // the failure cancels it
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    ///     assert_eq!(result.unwrap_err().errors(), ["failed"]);
+    /// });
+    /// ```
+    pub fn cancel_token(&self) -> magpie_sync::CancellationToken {
+        self.inner.cancel_token()
+    }
+
     /// Whether the group still accepts children.
     ///
     /// # Examples

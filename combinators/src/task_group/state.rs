@@ -28,6 +28,13 @@
 //!   the group `Failed`. The watcher is (re-)registered under the lock in the same
 //!   critical section that reads the phase, so a failure either is seen there or comes
 //!   after and wakes it.
+//! - TG-7. The group's [`CancellationToken`] (made on the first
+//!   [`cancel_token`](super::TaskGroup::cancel_token) call) is cancelled when the group
+//!   leaves `Open` for `Failed` or `Cancelled`, never when `join` closes it: the token is
+//!   made and the phase read in one critical section, and a stop clones it in the critical
+//!   section that changes the phase, so a token is cancelled exactly when its group has
+//!   stopped, whichever came first. `cancel()` runs after the lock is released (TG-4: it
+//!   wakes the token's waiters).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -38,7 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 
 use magpie_runtime::JoinHandle;
-use magpie_sync::oneshot;
+use magpie_sync::{oneshot, CancellationToken};
 
 use super::nesting::{self, Hold};
 use super::{ChildHandle, SpawnRefused};
@@ -76,6 +83,8 @@ pub(super) struct State<E> {
     /// The waker of a [`TaskGroup::scope`](super::TaskGroup::scope) watching for the group
     /// to leave `Open` (rule TG-6).
     pub(super) watcher: Option<Waker>,
+    /// The token cancelled when the group stops, once somebody asked for it (rule TG-7).
+    pub(super) token: Option<CancellationToken>,
 }
 
 pub(super) struct Inner<E> {
@@ -152,6 +161,7 @@ impl<E> Inner<E> {
                 panics: Vec::new(),
                 joiner: None,
                 watcher: None,
+                token: None,
             }),
         }
     }
@@ -161,15 +171,20 @@ impl<E> Inner<E> {
 
     /// Leaves `Open` for `to` (if still open) and aborts every child (rule TG-2).
     pub(super) fn stop(&self, to: Phase) {
-        let (handles, watcher): (Vec<JoinHandle<()>>, _) = {
+        let (handles, watcher, token): (Vec<JoinHandle<()>>, _, _) = {
             let mut state = self.lock();
             if state.phase != Phase::Open {
                 return;
             }
             state.phase = to;
             let handles = state.children.drain().filter_map(|(_, h)| h).collect();
-            (handles, state.watcher.take())
+            (handles, state.watcher.take(), state.token.clone())
         };
+        // Rule TG-7: before the aborts, so a child that checks its token between polls
+        // sees it already cancelled.
+        if let Some(token) = token {
+            token.cancel();
+        }
         for handle in &handles {
             handle.abort();
         }
@@ -177,6 +192,26 @@ impl<E> Inner<E> {
         if let Some(watcher) = watcher {
             watcher.wake();
         }
+    }
+
+    /// The group's token (rule TG-7), made on first use; already cancelled if the group
+    /// has stopped.
+    pub(super) fn cancel_token(&self) -> CancellationToken {
+        let (token, stopped) = {
+            let mut state = self.lock();
+            let stopped = matches!(state.phase, Phase::Failed | Phase::Cancelled);
+            (
+                state
+                    .token
+                    .get_or_insert_with(CancellationToken::new)
+                    .clone(),
+                stopped,
+            )
+        };
+        if stopped {
+            token.cancel();
+        }
+        token
     }
 
     /// Rule TG-6: whether the group has failed; while it is still open, `waker` is kept to
