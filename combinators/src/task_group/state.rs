@@ -1,4 +1,4 @@
-//! The group's state and its rules (cited as TG-1 to TG-6).
+//! The group's state and its rules (cited as TG-1 to TG-7).
 //!
 //! The group's state lives under one lock: its [`Phase`], the live-child count, the
 //! handles of the children (to abort them), the failures so far and the waker of `join`.
