@@ -20,6 +20,10 @@ set -euo pipefail
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 [ -n "$msrv" ] || { echo "msrv.sh: no rust-version in Cargo.toml" >&2; exit 2; }
 published=(magpie magpie-runtime magpie-sync magpie-combinators magpie-macros)
+# `cargo metadata` reads every package of the lock file, for every platform; on a fresh
+# machine the earlier steps have downloaded only those built for Linux (bumpalo, say, is
+# not), so fetch them all first (the registry is reachable; everything after is offline).
+cargo fetch --quiet
 pkgs="$(for p in "${published[@]}"; do
   cargo tree --offline -p "$p" -e normal,build --target x86_64-unknown-linux-gnu \
     --prefix none -f '{p}' | awk '{print $1 " " $2}'

@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -17,9 +17,17 @@ pub const HELLO: &str = "Hello, world!";
 /// The body of `GET /json` (hand-formatted: the one JSON document this server sends).
 pub const JSON: &str = r#"{"message":"Hello, World!"}"#;
 
-/// Answers `GET /` with plain text, `GET /json` with a small JSON document and anything
-/// else with 404 Not Found. hyper adds `content-length` (the bodies are full) and `date`.
+/// The largest body `POST /echo` takes; a larger one gets 413.
+pub const ECHO_LIMIT: usize = 1 << 20;
+
+/// Answers `GET /` with plain text, `GET /json` with a small JSON document, `POST /echo`
+/// with the request's body (up to [`ECHO_LIMIT`]: the route whose request can be left half
+/// sent, which the graceful-shutdown test needs) and anything else with 404 Not Found.
+/// hyper adds `content-length` (the bodies are full) and `date`.
 pub async fn serve(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    if (req.method(), req.uri().path()) == (&Method::POST, "/echo") {
+        return Ok(echo(req).await);
+    }
     let (status, content_type, body) = match (req.method(), req.uri().path()) {
         (&Method::GET, "/") => (StatusCode::OK, "text/plain; charset=utf-8", HELLO),
         (&Method::GET, "/json") => (StatusCode::OK, "application/json", JSON),
@@ -34,6 +42,17 @@ pub async fn serve(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(resp)
+}
+
+async fn echo(req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match Limited::new(req.into_body(), ECHO_LIMIT).collect().await {
+        Ok(body) => Response::new(Full::new(body.to_bytes())),
+        Err(e) => {
+            let mut resp = Response::new(Full::new(Bytes::from(e.to_string())));
+            *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            resp
+        }
+    }
 }
 
 /// The `--port N` argument (default 3000).

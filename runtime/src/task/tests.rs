@@ -1,7 +1,10 @@
 //! Unit tests of the task system's unsafe paths, small enough for miri: the header borrowed
 //! by the future (rule 1), the handle's header pointer (rule JH1), the worker and driver
 //! thread-local pointers, abort, panic capture and shutdown of parked tasks, the abort
-//! handle's header pointer (rule 5) and `unconstrained`'s pin projection.
+//! handle's header pointer (rule 5) and `unconstrained`'s pin projection; and the local
+//! tasks' `spawn_unchecked` of `!Send` futures (rules TASK-1 and LOCAL-1 to LOCAL-4):
+//! spawned, woken from another thread, aborted from another thread, and dropped by the
+//! set's drop, all on the set's thread.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -201,4 +204,107 @@ fn unconstrained_and_task_id_inside_a_task() {
         assert_eq!(seen, Some(id));
     }
     assert_eq!(super::try_id(), None);
+}
+
+/// A `!Send` future (it holds an `Rc`) run as a local task: on a current-thread runtime
+/// directly, and inside a `LocalSet` on both flavours; its output and its drop happen on
+/// the set's thread (LOCAL-1).
+#[test]
+fn local_tasks_run_not_send_futures_on_their_own_thread() {
+    use std::rc::Rc;
+    let rt = Builder::new_current_thread().build().unwrap();
+    let sum = rt.block_on(async {
+        let shared = Rc::new(std::cell::Cell::new(0));
+        let hs: Vec<_> = (0..N)
+            .map(|i| {
+                let shared = shared.clone();
+                super::spawn_local(async move {
+                    crate::yield_now().await;
+                    shared.set(shared.get() + i);
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        shared.get()
+    });
+    assert_eq!(sum, N * (N - 1) / 2);
+
+    for rt in runtimes() {
+        let set = super::LocalSet::new();
+        let owner = std::thread::current().id();
+        let out = set.block_on(&rt, async move {
+            let rc = Rc::new(7);
+            let h = super::spawn_local(async move {
+                crate::yield_now().await;
+                assert_eq!(std::thread::current().id(), owner);
+                *rc * 6
+            });
+            h.await.unwrap()
+        });
+        assert_eq!(out, 42);
+    }
+}
+
+/// A local task parked on a waker that another thread wakes (the remote push into the
+/// set's queue), and another aborted from another thread through its `AbortHandle`.
+#[test]
+fn local_tasks_are_woken_and_aborted_from_other_threads() {
+    for rt in runtimes() {
+        let set = super::LocalSet::new();
+        set.block_on(&rt, async {
+            let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+            let mut sent = Some(tx);
+            let mut parked = false;
+            let woken = super::spawn_local(std::future::poll_fn(move |cx| {
+                if parked {
+                    return std::task::Poll::Ready(1);
+                }
+                parked = true;
+                sent.take().unwrap().send(cx.waker().clone()).unwrap();
+                std::task::Poll::Pending
+            }));
+            let drops = Arc::new(AtomicUsize::new(0));
+            let guard = CountDrop(drops.clone());
+            let stuck = super::spawn_local(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            });
+            crate::yield_now().await;
+            let abort = stuck.abort_handle();
+            let waker_thread = std::thread::spawn(move || rx.recv().unwrap().wake());
+            let abort_thread = std::thread::spawn(move || abort.abort());
+            assert_eq!(woken.await.unwrap(), 1);
+            assert!(stuck.await.unwrap_err().is_cancelled());
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+            waker_thread.join().unwrap();
+            abort_thread.join().unwrap();
+        });
+    }
+}
+
+/// Dropping a `LocalSet` drops its idle and queued tasks once each, on its thread
+/// (LOCAL-4); their handles then report cancellation.
+#[test]
+fn dropping_a_local_set_drops_its_tasks_once() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let set = super::LocalSet::new();
+    let handles = set.block_on(&rt, async {
+        (0..4)
+            .map(|_| {
+                let guard = CountDrop(drops.clone());
+                super::spawn_local(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    drop(set);
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+    for h in handles {
+        assert!(rt.block_on(h).unwrap_err().is_cancelled());
+    }
 }
