@@ -182,3 +182,117 @@ fn remote_spawns_are_not_starved_by_long_polls() {
         "a remote spawn waited behind {worst} busy polls (a fixed interval allows ~60)"
     );
 }
+
+/// Spins for `d` of wall time (a poll that does real work).
+fn spin_for(d: std::time::Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// Runs `work` on `rt` beside a 1 ms ticker and returns the most units of work `work`
+/// finished between two ticks, counted through `done`.
+fn most_work_between_ticks(
+    rt: &magpie::Runtime,
+    work: impl std::future::Future<Output = ()> + 'static,
+    done: Arc<AtomicUsize>,
+) -> usize {
+    rt.block_on(async move {
+        let finished = Arc::new(AtomicBool::new(false));
+        let ticker = magpie::spawn({
+            let done = done.clone();
+            let finished = finished.clone();
+            async move {
+                let mut most = 0;
+                let mut last = done.load(Ordering::SeqCst);
+                while !finished.load(Ordering::SeqCst) {
+                    magpie::time::sleep(std::time::Duration::from_millis(1)).await;
+                    let now = done.load(Ordering::SeqCst);
+                    most = most.max(now - last);
+                    last = now;
+                }
+                most
+            }
+        });
+        magpie::yield_now().await; // the ticker's first sleep is armed
+        work.await;
+        finished.store(true, Ordering::SeqCst);
+        ticker.await.unwrap()
+    })
+}
+
+/// Regression: the current-thread loop counted its `event_interval` afresh after every
+/// poll of the main future, so a main future woken more often (awaiting 2,000 queued tasks
+/// one by one) kept the driver, and with it every timer, waiting until the whole queue had
+/// run; and a fired timer's task then queued behind the rest of the backlog (rule CT-2).
+/// Counted in tasks, not in time: each task runs 20 µs, so the 1 ms timer is due every ~50
+/// tasks; before the fix the ticker saw all 2,000 finish between two of its ticks.
+#[test]
+fn a_main_future_awaiting_many_tasks_does_not_hold_timers_behind_the_queue() {
+    const TASKS: usize = 2_000;
+    let done = Arc::new(AtomicUsize::new(0));
+    let rt = magpie::Builder::new_current_thread().build().unwrap();
+    let most = most_work_between_ticks(
+        &rt,
+        {
+            let done = done.clone();
+            async move {
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|_| {
+                        let done = done.clone();
+                        magpie::spawn(async move {
+                            spin_for(std::time::Duration::from_micros(20));
+                            done.fetch_add(1, Ordering::SeqCst);
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            }
+        },
+        done.clone(),
+    );
+    assert_eq!(done.load(Ordering::SeqCst), TASKS);
+    assert!(
+        most <= 400,
+        "{most} of {TASKS} tasks ran between two ticks of a 1 ms timer"
+    );
+}
+
+/// Regression: a task that used up its budget on every poll (an accept loop with a full
+/// backlog) went back to the queue and was polled again at once; the driver was looked at
+/// only every `event_interval` such polls, so timers waited for 61 × 128 units of work.
+/// The same on a one-worker multi-thread runtime (no other worker to run the timer).
+#[test]
+fn a_budget_exhausting_task_does_not_hold_timers_for_many_budgets() {
+    const UNITS: usize = 40_000;
+    for (name, rt) in one_worker_runtimes() {
+        let done = Arc::new(AtomicUsize::new(0));
+        let most = most_work_between_ticks(
+            &rt,
+            {
+                let done = done.clone();
+                async move {
+                    magpie::spawn(async move {
+                        for _ in 0..UNITS {
+                            magpie::task::consume_budget().await;
+                            spin_for(std::time::Duration::from_micros(2));
+                            done.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+                    .await
+                    .unwrap();
+                }
+            },
+            done.clone(),
+        );
+        assert!(
+            // A tick is 1-2 ms of timer resolution, 4-8 budgets of this work; the driver used to
+            // wait for 61 budgets (7,808 units).
+            most <= 3_000,
+            "{name}: {most} of {UNITS} units of work ran between two ticks of a 1 ms timer"
+        );
+    }
+}

@@ -37,6 +37,11 @@
 //! containing now, rounded up; and due entries of the early list are woken with the
 //! fired timers. Unpaused, each of these costs one load of the clock's `paused` flag.
 //!
+//! Rule DRV-5: `dispatch` wakes the ready sources' wakers first, then the fired timers',
+//! the first `TIMER_WAKES_FIRST` of those with the thread-local `TIMER_FIRST` set, which
+//! lets a current-thread runtime run them ahead of its queue (rule CT-2 in
+//! `scheduler/current_thread.rs`); it is 0 at every other moment (a guard clears it).
+//!
 //! Wakers collected while polling (ready sources, fired timers) are woken on the polling
 //! thread with the driver's locks released but before the driver is given up, so batches
 //! of timers from successive holders never interleave; a worker's wakes go to its own
@@ -53,7 +58,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use crate::loom::atomic::{fence, AtomicBool, AtomicUsize, Ordering::SeqCst};
-use crate::loom::{Arc, Mutex};
+use crate::loom::{thread_local_const, Arc, Mutex};
 use crate::time::clock::Clock;
 use crate::time::wheel::{self, Key, Wheel};
 
@@ -292,6 +297,7 @@ impl Driver {
                 source.on_event(ev, &mut core.wake);
             }
         }
+        let timers_from = core.wake.len();
         {
             let mut timers = self.timers.lock().unwrap();
             let now = self.now_tick();
@@ -308,7 +314,15 @@ impl Driver {
         let mut wake = std::mem::take(&mut core.wake);
         drop(guard);
         let n = wake.len();
-        wake.drain(..).for_each(Waker::wake);
+        // Rule DRV-5: the timers' wakers come after the I/O ones.
+        let first = TimerWakeFirst;
+        for (i, waker) in wake.drain(..).enumerate() {
+            if i == timers_from {
+                first.start();
+            }
+            waker.wake();
+        }
+        drop(first);
         // Only the holder locks `core` (rule DRV-1): hand the buffer back for reuse.
         self.core.lock().unwrap().wake = wake;
         self.holder.store(NO_OWNER, SeqCst);
@@ -591,5 +605,44 @@ mod loom_tests {
             let theirs = other.join().unwrap();
             assert!(mine.is_some() || theirs.is_some());
         });
+    }
+}
+
+/// How many tasks woken by expired timers in one driver poll a current-thread runtime runs
+/// ahead of its queue (rules DRV-5, CT-2).
+pub(crate) const TIMER_WAKES_FIRST: u32 = 32;
+
+thread_local_const! {
+    /// Rule DRV-5: while this thread wakes the tasks of expired timers, how many more of
+    /// them may jump the current-thread queue; 0 at every other moment.
+    static TIMER_FIRST: std::cell::Cell<u32> = std::cell::Cell::new(0);
+}
+
+/// Whether the task being scheduled right now was woken by an expired timer and may still
+/// run ahead of the queue (rule CT-2); counts it if so. Read by the current-thread
+/// scheduler's `schedule`.
+pub(crate) fn timer_wake_first() -> bool {
+    TIMER_FIRST.with(|left| {
+        let n = left.get();
+        if n > 0 {
+            left.set(n - 1);
+        }
+        n > 0
+    })
+}
+
+/// Rule DRV-5: `start` lets the next `TIMER_WAKES_FIRST` wakes jump the queue; the drop
+/// clears it, also if a wake panics.
+struct TimerWakeFirst;
+
+impl TimerWakeFirst {
+    fn start(&self) {
+        TIMER_FIRST.with(|left| left.set(TIMER_WAKES_FIRST));
+    }
+}
+
+impl Drop for TimerWakeFirst {
+    fn drop(&mut self) {
+        TIMER_FIRST.with(|left| left.set(0));
     }
 }

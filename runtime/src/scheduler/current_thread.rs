@@ -15,6 +15,16 @@
 //!
 //! Rule CT-1: `DRIVING` points at the `Driving` of this thread's current `block_on` exactly
 //! while that `block_on` drives the core, and only this thread reads it.
+//!
+//! Rule CT-2: tasks woken by an expired timer, up to `TIMER_WAKES_FIRST` per driver poll
+//! (rule DRV-5 in `driver/mod.rs`), go to the core's `soon` queue, which runs before the
+//! local queue; every other wake goes to the back. So a timer is late by at most one
+//! `event_interval` of other tasks, not by the whole backlog (a burst of a thousand ready
+//! tasks used to delay a 1 ms interval by the time it took to run all of them), and the
+//! backlog still gets `event_interval - TIMER_WAKES_FIRST` polls between two driver polls:
+//! nothing starves. Timers keep their deadline order (`soon` is FIFO, filled in firing
+//! order). The multi-thread scheduler has no such queue: another worker runs the timer's
+//! task while one is busy.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -36,6 +46,8 @@ use crate::task::Runnable;
 
 /// What a driving thread owns.
 pub(crate) struct Core {
+    /// Tasks of expired timers, run before `local` (rule CT-2).
+    soon: VecDeque<Runnable>,
     local: VecDeque<Runnable>,
     tick: u32,
     parker: Parker,
@@ -76,6 +88,7 @@ impl Shared {
         Ok(Arc::new(Shared {
             injector: Mutex::new(VecDeque::new()),
             core: Mutex::new(Some(Box::new(Core {
+                soon: VecDeque::new(),
                 local: VecDeque::new(),
                 tick: 0,
                 parker,
@@ -120,7 +133,7 @@ impl Shared {
             .lock()
             .unwrap()
             .as_ref()
-            .map_or(0, |c| c.local.len());
+            .map_or(0, |c| c.soon.len() + c.local.len());
         RuntimeMetrics {
             workers: vec![self.counters.snapshot(depth)],
             injector_depth: self.injector.lock().unwrap().len(),
@@ -198,6 +211,11 @@ impl Shared {
         let event_interval = self.services.config.event_interval;
         let gqi = self.services.config.global_queue_interval;
 
+        // Tasks run since the driver was last polled, across polls of the main future: a
+        // main future woken more often than every `event_interval` tasks (it awaits the
+        // tasks one by one) must not keep the driver, and so every timer, waiting until the
+        // whole queue has run.
+        let mut since_driver = 0;
         loop {
             if main.woken.swap(false, std::sync::atomic::Ordering::AcqRel) {
                 let (poll, _) =
@@ -207,17 +225,17 @@ impl Shared {
                 }
             }
             let mut ran = 0;
-            for _ in 0..event_interval {
+            while since_driver < event_interval {
                 let task = {
                     let mut core = driving.core.borrow_mut();
                     let core = core.as_mut().expect("the core is held while driving");
                     core.tick = core.tick.wrapping_add(1);
                     let from_injector_first = core.tick % gqi == 0;
-                    let mut task = if from_injector_first {
-                        self.injector.lock().unwrap().pop_front()
-                    } else {
-                        None
-                    };
+                    // Rule CT-2: the tasks of expired timers first.
+                    let mut task = core.soon.pop_front();
+                    if task.is_none() && from_injector_first {
+                        task = self.injector.lock().unwrap().pop_front();
+                    }
                     if task.is_none() {
                         task = core.local.pop_front();
                     }
@@ -234,19 +252,28 @@ impl Shared {
                 };
                 let Some(task) = task else { break };
                 ran += 1;
+                since_driver += 1;
                 self.counters.polls.bump();
                 let (_, forced) = coop::with_budget(coop::DEFAULT_BUDGET, || task.run());
                 if forced {
                     self.counters.forced_yields.bump();
+                    // A task that used its whole budget ran long: look at the driver before
+                    // the next task, so a task that keeps finding work (an accept loop
+                    // with a full backlog) cannot hold timers and I/O for
+                    // `event_interval` budgets in a row (tokio defers such a task until
+                    // after the driver's next poll, to the same effect).
+                    since_driver = event_interval;
                 }
                 if main.woken.load(std::sync::atomic::Ordering::Acquire) {
                     break;
                 }
             }
-            if ran == event_interval {
+            if since_driver >= event_interval {
                 // Busy: look at I/O and timers without blocking.
                 self.services.driver.try_poll_now();
+                since_driver = 0;
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
+                since_driver = 0; // parking polls the driver
                 self.counters.parks.bump();
                 crate::trace::event!(target: "magpie::scheduler", worker = 0, "park");
                 // Rule DRV-2: the re-check runs after we are published as the owner;
@@ -298,12 +325,11 @@ impl Stop for Shared {
     }
 
     fn drain_queues(&self) {
-        let tasks = self
-            .core
-            .lock()
-            .unwrap()
-            .as_mut()
-            .map(|core| std::mem::take(&mut core.local));
+        let tasks = self.core.lock().unwrap().as_mut().map(|core| {
+            let mut tasks = std::mem::take(&mut core.soon);
+            tasks.append(&mut core.local);
+            tasks
+        });
         // Dropped outside the lock: a future's drop may wake other tasks.
         drop(tasks);
         self.drain_injector();
@@ -346,10 +372,15 @@ pub(crate) fn schedule(task: Runnable, _is_yield: bool) {
                 crate::task::drop_closed(task); // rule TASK-3
                 return;
             }
-            // Yields and wakes alike go to the back: one thread runs everything in order.
+            // Yields and wakes alike go to the back (one thread runs everything in order),
+            // but for the first few tasks of expired timers (rule CT-2).
             if let Ok(mut core) = driving.core.try_borrow_mut() {
                 if let Some(core) = core.as_mut() {
-                    core.local.push_back(task);
+                    if crate::driver::timer_wake_first() {
+                        core.soon.push_back(task); // rule CT-2
+                    } else {
+                        core.local.push_back(task);
+                    }
                     return;
                 }
             }

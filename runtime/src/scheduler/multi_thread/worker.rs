@@ -145,10 +145,15 @@ impl Worker {
     fn run_loop(&self) {
         while !self.shared.is_closed() {
             if let Some(task) = self.next_task() {
-                self.run_task(task);
+                let forced = self.run_task(task);
                 if self.tick.get() % self.shared.services.config.event_interval == 0 {
                     self.shared.services.driver.try_poll_now();
                     self.tune_global_queue_interval();
+                } else if forced {
+                    // A task that used its whole budget ran long: look at I/O and timers
+                    // before the next task, as the current-thread loop does (a task that
+                    // keeps finding work must not hold them for `event_interval` budgets).
+                    self.shared.services.driver.try_poll_now();
                 }
                 continue;
             }
@@ -162,7 +167,8 @@ impl Worker {
         }
     }
 
-    fn run_task(&self, task: Runnable) {
+    /// Runs `task`; returns whether the budget forced it to yield.
+    fn run_task(&self, task: Runnable) -> bool {
         if self.is_searching.get() {
             self.is_searching.set(false);
             if self.shared.idle.transition_worker_from_searching() {
@@ -176,6 +182,7 @@ impl Worker {
         if forced {
             counters.forced_yields.bump();
         }
+        forced
     }
 
     fn next_task(&self) -> Option<Runnable> {
