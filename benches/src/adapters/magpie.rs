@@ -10,11 +10,21 @@ pub struct Rt(magpie::Runtime);
 pub const NAME: &str = "magpie";
 
 /// A multi-thread runtime with `threads` workers.
+///
+/// With `MAGPIE_BENCH_WATCHDOGS=1` in the environment both diagnostic watchdogs run, as a
+/// service would configure them (deadlock detection every 500 ms, slow polls over 50 ms,
+/// reports counted and dropped): how docs/benchmarks.md measures their cost.
 pub fn new(threads: usize) -> Rt {
-    Rt(magpie::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .build()
-        .expect("magpie runtime"))
+    let mut builder = magpie::Builder::new_multi_thread();
+    builder.worker_threads(threads);
+    if std::env::var_os("MAGPIE_BENCH_WATCHDOGS").is_some_and(|v| v == "1") {
+        builder
+            .detect_deadlocks(std::time::Duration::from_millis(500))
+            .on_deadlock(|_| {})
+            .slow_poll_threshold(std::time::Duration::from_millis(50))
+            .on_slow_poll(|_| {});
+    }
+    Rt(builder.build().expect("magpie runtime"))
 }
 
 impl Rt {
