@@ -274,7 +274,7 @@ impl Driver {
             }
             Some(tick) => {
                 timers.sleeping_until = Some(tick);
-                let at = self.start + Duration::from_millis(tick);
+                let at = self.start + tick_duration(tick);
                 Some(at.saturating_duration_since(self.clock.now()).min(MAX_WAIT))
             }
         }
@@ -336,7 +336,7 @@ impl Driver {
             // Rule CLOCK-3: the tick containing now, so every timer due by now fires.
             self.tick_of(now)
         } else {
-            now.saturating_duration_since(self.start).as_millis() as u64
+            now.saturating_duration_since(self.start).as_micros() as u64
         }
     }
 
@@ -353,7 +353,7 @@ impl Driver {
         let early = timers.early.iter().map(|(d, _, _)| *d).min();
         let wheel = timers.wheel.next_expiration().map(|tick| match tick {
             0 => self.start,
-            t => self.start + Duration::from_millis(t - 1) + Duration::from_nanos(1),
+            t => self.start + tick_duration(t - 1) + Duration::from_nanos(1),
         });
         early.into_iter().chain(wheel).min()
     }
@@ -426,11 +426,11 @@ impl Driver {
     /// The wheel tick of `deadline`, rounded up so no timer fires early.
     fn tick_of(&self, deadline: Instant) -> u64 {
         let d = deadline.saturating_duration_since(self.start);
-        let ms = d.as_millis() as u64;
-        if d > Duration::from_millis(ms) {
-            ms + 1
+        let ticks = d.as_micros() as u64;
+        if d > tick_duration(ticks) {
+            ticks + 1
         } else {
-            ms
+            ticks
         }
     }
 
@@ -644,5 +644,30 @@ impl TimerWakeFirst {
 impl Drop for TimerWakeFirst {
     fn drop(&mut self) {
         TIMER_FIRST.with(|left| left.set(0));
+    }
+}
+
+/// The timer wheel's tick: one microsecond, counted from the driver's start. A timer
+/// fires at its deadline rounded up to the microsecond, never early; the poller sleeps to
+/// the nanosecond (rule POLL-2). (It was a millisecond: a 1 ms sleep took 1-2 ms.)
+fn tick_duration(ticks: u64) -> Duration {
+    Duration::from_micros(ticks)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tick_tests {
+    use super::*;
+
+    /// The wheel counts microseconds (a 1 ms tick made every 1 ms sleep take 1-2 ms), and
+    /// a deadline inside a tick rounds up to its end: never early.
+    #[test]
+    fn ticks_are_microseconds_rounded_up() {
+        let driver = Driver::with_clock(Clock::new(false, false)).unwrap();
+        let start = driver.start;
+        assert_eq!(driver.tick_of(start), 0);
+        assert_eq!(driver.tick_of(start + Duration::from_micros(1)), 1);
+        assert_eq!(driver.tick_of(start + Duration::from_nanos(1_500)), 2);
+        assert_eq!(driver.tick_of(start + Duration::from_millis(1)), 1_000);
+        assert_eq!(tick_duration(1_000), Duration::from_millis(1));
     }
 }

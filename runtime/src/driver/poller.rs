@@ -39,9 +39,15 @@ mod imp {
     //! epoll, used directly. `polling::Poller::wait` costs five system calls per call
     //! (`timerfd_settime`, two `epoll_ctl` re-arms of its timer and notifier, `epoll_wait`,
     //! a `read` of the notifier); a busy worker looks at the driver every 61 polls, so in
-    //! yield_many that was about a tenth of the time. Here a wait is one `epoll_wait`
-    //! (millisecond timeouts, rounded up: the timer wheel's resolution is 1 ms anyway), and
-    //! the notifier is an eventfd registered edge-triggered, read only when it fired.
+    //! yield_many that was about a tenth of the time. Here a wait is one `epoll_wait` (or
+    //! `epoll_pwait2`, rule POLL-2), and the notifier is an eventfd registered
+    //! edge-triggered, read only when it fired.
+    //!
+    //! Rule POLL-2: a timeout with a sub-millisecond part waits with `epoll_pwait2`, whose
+    //! timeout is a `timespec`, so a timer wakes the driver at its deadline and not up to a
+    //! millisecond later; whole milliseconds, zero and "forever" use `epoll_wait`. The first
+    //! `ENOSYS` (a kernel before 5.11, or a seccomp filter that refuses it) switches this
+    //! process to `epoll_wait` with the timeout rounded up, for good: never early.
     //!
     //! Rule POLL-1: `notify` writes the eventfd only when it sets `notified` (false to
     //! true); `wait`, only after the eventfd was reported, first drains the eventfd and
@@ -56,6 +62,13 @@ mod imp {
     use super::*;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+    /// Rule POLL-2: set once `epoll_pwait2` answered `ENOSYS`.
+    static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
+
+    fn has_pwait2() -> bool {
+        !NO_PWAIT2.load(std::sync::atomic::Ordering::Relaxed)
+    }
 
     /// The epoll key of the notifier (no source gets it: the slab would need `usize::MAX`
     /// entries).
@@ -159,13 +172,8 @@ mod imp {
             self.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0)
         }
 
-        /// Waits for events, a notification, or the timeout (rounded up to milliseconds).
-        /// An interrupted wait returns with no events, like a spurious wake-up.
-        pub(crate) fn wait(
-            &self,
-            events: &mut Events,
-            timeout: Option<Duration>,
-        ) -> io::Result<()> {
+        /// `epoll_wait` with the timeout rounded up to milliseconds; returns its result.
+        fn wait_ms(&self, events: &mut Events, timeout: Option<Duration>) -> libc::c_int {
             let ms = match timeout {
                 None => -1,
                 Some(t) => t
@@ -173,23 +181,63 @@ mod imp {
                     .div_ceil(1_000_000)
                     .min(libc::c_int::MAX as u128) as libc::c_int,
             };
-            events.list.clear();
             // SAFETY: the kernel writes at most `capacity` events into the vector's spare
-            // capacity, and `set_len` below exposes exactly the number it reports.
-            let n = unsafe {
+            // capacity (empty: `wait` cleared it), and `wait` exposes exactly the number
+            // it reports with `set_len`.
+            unsafe {
                 libc::epoll_wait(
                     self.epoll.as_raw_fd(),
                     events.list.as_mut_ptr(),
                     events.list.capacity() as libc::c_int,
                     ms,
                 )
+            }
+        }
+
+        /// Waits for events, a notification, or the timeout: to the nanosecond with
+        /// `epoll_pwait2` (Linux 5.11+; the timer wheel counts microseconds), rounded up to
+        /// milliseconds with `epoll_wait` where the kernel lacks it (rule POLL-2).
+        /// An interrupted wait returns with no events, like a spurious wake-up.
+        pub(crate) fn wait(
+            &self,
+            events: &mut Events,
+            timeout: Option<Duration>,
+        ) -> io::Result<()> {
+            events.list.clear();
+            let n = match timeout {
+                Some(t) if !t.is_zero() && t.subsec_nanos() % 1_000_000 != 0 && has_pwait2() => {
+                    let ts = libc::timespec {
+                        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+                        tv_nsec: t.subsec_nanos() as _,
+                    };
+                    // SAFETY: as for `epoll_wait` below; `ts` is a valid timespec on the
+                    // stack and a null signal mask means "leave the mask alone".
+                    let n = unsafe {
+                        libc::epoll_pwait2(
+                            self.epoll.as_raw_fd(),
+                            events.list.as_mut_ptr(),
+                            events.list.capacity() as libc::c_int,
+                            &ts,
+                            std::ptr::null(),
+                        )
+                    };
+                    if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
+                        // Rule POLL-2: an older kernel (or a seccomp filter): fall back.
+                        NO_PWAIT2.store(true, std::sync::atomic::Ordering::Relaxed);
+                        self.wait_ms(events, timeout)
+                    } else {
+                        n
+                    }
+                }
+                _ => self.wait_ms(events, timeout),
             };
             let n = match check(n) {
                 Ok(n) => n as usize,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
                 Err(e) => return Err(e),
             };
-            // SAFETY: see above: the first `n` entries were written by `epoll_wait`.
+            // SAFETY: see `wait_ms` and the `epoll_pwait2` call: the first `n` entries were
+            // written by the kernel.
             unsafe { events.list.set_len(n) };
             if events.list.iter().any(|e| {
                 let key = e.u64;

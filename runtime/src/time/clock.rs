@@ -19,9 +19,9 @@
 //!
 //! Rule CLOCK-3 (exactness): a sleep made at paused instant `t` with duration `d` completes
 //! once the clock reads `t + d`, not a tick later, though the wheel counts whole
-//! milliseconds. While paused, the driver advances the wheel to the tick *containing* now
+//! microseconds. While paused, the driver advances the wheel to the tick *containing* now
 //! (rounded up), so every timer due by now fires; one whose deadline is still ahead
-//! (later within that millisecond) is not trusted by its `Sleep`, which waits in the
+//! (later within that microsecond) is not trusted by its `Sleep`, which waits in the
 //! driver's *early* list instead, keyed by its wheel key. The early list is drained as the
 //! clock reaches each deadline, and auto-advance jumps to the earliest of the early list
 //! and the wheel's next tick, so sleeps complete in deadline order, at their deadline.

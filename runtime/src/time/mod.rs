@@ -1,7 +1,7 @@
 //! Time: sleeps, intervals and timeouts, driven by the runtime's timer wheel.
 //!
-//! Timers live in a hierarchical timing wheel owned by each runtime's driver (1 ms
-//! resolution, O(1) insert and cancel; see `docs/architecture.md`). A worker with nothing
+//! Timers live in a hierarchical timing wheel owned by each runtime's driver (1 µs
+//! ticks, O(1) insert and cancel; see `docs/architecture.md`). A worker with nothing
 //! to do sleeps in the driver until the next timer is due. A timer never fires before its
 //! deadline; dropping a [`Sleep`] removes its entry.
 //!
