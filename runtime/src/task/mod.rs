@@ -91,7 +91,7 @@ pub use unconstrained::{unconstrained, Unconstrained};
 pub use yield_now::yield_now;
 
 pub(crate) use future::TaskFuture;
-pub(crate) use registry::{set_home_shard, OwnedTasks};
+pub(crate) use registry::OwnedTasks;
 
 use std::cell::RefCell;
 

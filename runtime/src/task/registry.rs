@@ -1,16 +1,9 @@
-//! The registry of live tasks (`OwnedTasks`), sharded by the spawning worker.
-//!
-//! A multi-thread worker lists the tasks it spawns in its own shard (its *home*, set by
-//! `set_home_shard` when the worker starts), so a worker spawning many short tasks keeps
-//! its shard's lock in its own cache and only a task that finishes on another worker
-//! crosses cores; other threads (and the current-thread scheduler) shard by task id.
+//! The registry of live tasks (`OwnedTasks`), sharded by task id.
 //!
 //! Invariants (the detail of rule TASK-2 in `task/mod.rs`):
-//! - REG-1: a task is listed from spawn until its future is dropped, under one key in one
-//!   shard chosen at insert, and `Header::key` holds the shard and that key (or
-//!   `NOT_LISTED`); it changes only under that shard's lock, and the shard never changes
-//!   while the task is listed, so a reader may take the shard from the key before locking
-//!   it and must re-read the key under the lock;
+//! - REG-1: a task is listed from spawn until its future is dropped, under one key in the
+//!   shard `id % shards`, and `Header::key` holds that key (or `NOT_LISTED`); both change
+//!   only under that shard's lock;
 //! - REG-2: once `close()` has run, nothing is listed again: `insert` refuses, and the
 //!   caller drops the runnable, which cancels the task (TASK-3, SHUT-1).
 //! - REG-3: each entry keeps, beside the task's waker, a pointer to its header; whoever
@@ -26,25 +19,10 @@ use slab::Slab;
 
 use super::{Header, Runnable};
 use crate::loom::atomic::Ordering;
-use crate::loom::{thread_local_const, Mutex};
+use crate::loom::Mutex;
 
 /// `Header::key` when the task is not (or no longer) in the registry.
 pub(crate) const NOT_LISTED: usize = usize::MAX;
-
-/// `Header::key` is `shard << SHARD_SHIFT | slab key` (REG-1).
-const SHARD_SHIFT: u32 = 40;
-const SLAB_MASK: usize = (1 << SHARD_SHIFT) - 1;
-
-thread_local_const! {
-    /// This thread's home shard (a worker's index), or `usize::MAX` for none.
-    static HOME: std::cell::Cell<usize> = std::cell::Cell::new(usize::MAX);
-}
-
-/// Makes `index` this thread's home shard: tasks spawned here are listed in it (modulo the
-/// registry's shard count). Called by each multi-thread worker when it starts.
-pub(crate) fn set_home_shard(index: usize) {
-    HOME.with(|home| home.set(index));
-}
 
 /// A listed task: its waker, and a pointer to its header taken beside it.
 struct Entry {
@@ -88,15 +66,8 @@ impl OwnedTasks {
         }
     }
 
-    /// The shard a task spawned on this thread goes to.
-    fn home(&self, header: &Header) -> usize {
-        let home = HOME.with(|home| home.get());
-        let pick = if home == usize::MAX {
-            header.id.as_u64()
-        } else {
-            home as u64
-        };
-        (pick & self.mask) as usize
+    fn shard(&self, header: &Header) -> &Mutex<Shard> {
+        &self.shards[(header.id.as_u64() & self.mask) as usize]
     }
 
     /// Lists a freshly spawned task. Returns `false` if the registry is closed: the caller
@@ -104,8 +75,7 @@ impl OwnedTasks {
     pub(crate) fn insert(&self, runnable: &Runnable) -> bool {
         let header = runnable.metadata();
         let waker = runnable.waker();
-        let index = self.home(header);
-        let mut shard = self.shards[index].lock().unwrap();
+        let mut shard = self.shard(header).lock().unwrap();
         if shard.closed {
             drop(shard);
             return false;
@@ -114,29 +84,20 @@ impl OwnedTasks {
             waker,
             header: HeaderPtr(NonNull::from(header)),
         });
-        debug_assert!(
-            key <= SLAB_MASK,
-            "more than 2^40 live tasks in one registry shard"
-        );
-        header
-            .key
-            .store(index << SHARD_SHIFT | key, Ordering::Relaxed);
+        header.key.store(key, Ordering::Relaxed);
         true
     }
 
     /// Unlists a task whose future is being dropped. Idempotent.
     pub(crate) fn remove(&self, header: &Header) {
-        let Some(index) = self.listed_in(header) else {
-            return;
-        };
         let waker = {
-            let mut shard = self.shards[index].lock().unwrap();
+            let mut shard = self.shard(header).lock().unwrap();
             let key = header.key.load(Ordering::Relaxed);
             if key == NOT_LISTED {
                 return;
             }
             header.key.store(NOT_LISTED, Ordering::Relaxed);
-            shard.tasks.try_remove(key & SLAB_MASK)
+            shard.tasks.try_remove(key)
         };
         // Dropped outside the lock: a waker's drop may free the task.
         drop(waker);
@@ -144,20 +105,12 @@ impl OwnedTasks {
 
     /// A waker for a listed task (to abort it), or `None` once its future is gone.
     pub(crate) fn waker_of(&self, header: &Header) -> Option<Waker> {
-        let index = self.listed_in(header)?;
-        let shard = self.shards[index].lock().unwrap();
+        let shard = self.shard(header).lock().unwrap();
         let key = header.key.load(Ordering::Relaxed);
         if key == NOT_LISTED {
             return None;
         }
-        shard.tasks.get(key & SLAB_MASK).map(|e| e.waker.clone())
-    }
-
-    /// The shard a task is listed in, read from its key before locking (REG-1: the shard
-    /// of a listed task never changes; the caller re-reads the key under the lock).
-    fn listed_in(&self, header: &Header) -> Option<usize> {
-        let key = header.key.load(Ordering::Relaxed);
-        (key != NOT_LISTED).then_some(key >> SHARD_SHIFT)
+        shard.tasks.get(key).map(|e| e.waker.clone())
     }
 
     /// Calls `f` with the header of every listed task, each once (a task is in one shard

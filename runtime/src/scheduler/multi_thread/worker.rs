@@ -128,7 +128,6 @@ impl Worker {
         {
             let _entered = RuntimeEntered::enter_blocking(Scheduler::MultiThread(shared.clone()));
             CURRENT.with(|c| c.set(&self));
-            crate::task::set_home_shard(self.index);
             self.run_loop();
             self.drain_own_queues();
             CURRENT.with(|c| c.set(ptr::null()));
