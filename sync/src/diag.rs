@@ -67,6 +67,8 @@ thread_local_const! {
 /// assert_eq!(record.id(), 1);
 /// assert_eq!(record.polls(), 0);
 /// ```
+// `repr(C)`: the fields every poll touches before the wait record (dumps only).
+#[repr(C)]
 pub struct TaskRecord {
     id: u64,
     polls: AtomicU64,
@@ -236,10 +238,15 @@ pub struct Entered<'a> {
 /// assert_eq!(magpie_sync::diag::current_task(), Some(2));
 /// drop(entered);
 /// ```
+#[inline]
 pub fn enter(record: &TaskRecord) -> Entered<'_> {
     // Release pairs with `wait`'s Acquire: a reader that sees the new count does not take
-    // the previous poll's wait for this one's.
-    record.polls.fetch_add(1, Ordering::Release);
+    // the previous poll's wait for this one's. A load and a store, not a read-modify-write:
+    // only the thread polling the task (or dropping its future) enters its record, one at
+    // a time (the executor's exclusive access to the task), so no increment is lost, and a
+    // locked `fetch_add` on every poll was measurable.
+    let polls = record.polls.load(Ordering::Relaxed);
+    record.polls.store(polls.wrapping_add(1), Ordering::Release);
     let previous = CURRENT
         .try_with(|c| c.replace(record as *const TaskRecord))
         .unwrap_or(ptr::null());
@@ -250,6 +257,7 @@ pub fn enter(record: &TaskRecord) -> Entered<'_> {
 }
 
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
         let previous = self.previous;
         let _ = CURRENT.try_with(|c| c.set(previous));

@@ -7,13 +7,13 @@ use std::time::Duration;
 use magpie_sync::diag::WaitRecord;
 
 use super::graph::{self, Deadlock};
-use super::task::nanos_since;
+use super::task::now_ns;
 use crate::scheduler::Scheduler;
 use crate::task::TaskId;
 
 /// The snapshot behind `Handle::dump`: one copy per listed task, read without a worker.
 pub(crate) fn snapshot(scheduler: &Scheduler) -> Dump {
-    let now = nanos_since(scheduler.services().epoch);
+    let now = now_ns();
     let mut tasks = Vec::new();
     scheduler.owned().for_each(|header| {
         tasks.push(header.diag.snapshot(header.id, header.name.as_deref(), now));

@@ -1,31 +1,40 @@
 //! The diagnostic state each task keeps in its header, and the snapshot of one task.
 //!
-//! Written by the worker polling the task (a few relaxed stores and one clock read per
-//! poll, see `docs/diagnostics.md`), read from any thread by `Handle::dump` and the
-//! watchdog. Nothing here is read under a lock the task needs, except the wait record's
-//! short lock (`magpie_sync::diag`), held for a copy.
+//! Written by the worker polling the task (plain relaxed stores and one coarse clock read
+//! per poll: no read-modify-write, see `docs/diagnostics.md`), read from any thread by
+//! `Handle::dump` and the watchdog. Nothing here is read under a lock the task needs,
+//! except the wait record's short lock (`magpie_sync::diag`), held for a copy.
+//!
+//! Rule DIAG-4: the state is two flags, each with one kind of writer: `running`, set and
+//! cleared only by the thread polling the task (around the poll), and `scheduled`, set by
+//! whoever queues the task and cleared by the poller as the poll starts. A dump reads
+//! Running if `running`, else Scheduled if `scheduled`, else Idle; a wake during a poll
+//! leaves `scheduled` set, so the task reads Scheduled after it. (It was one state byte
+//! with a compare-and-swap at the end of every poll, and a precise clock read per poll:
+//! that doubled yield_many's time.)
 
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use magpie_sync::diag::{self as hooks, TaskRecord};
+use magpie_sync::diag::TaskRecord;
 
 use super::{TaskInfo, TaskState, WaitTarget};
-use crate::loom::atomic::{AtomicU64, AtomicU8, Ordering};
+use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::task::TaskId;
 
-const IDLE: u8 = 0;
-const SCHEDULED: u8 = 1;
-const RUNNING: u8 = 2;
-
-/// Per-task diagnostics, in `task::Header`.
+/// Per-task diagnostics, in `task::Header`: `repr(C)`, the fields every poll writes first.
+#[repr(C)]
 pub(crate) struct TaskDiag {
+    /// Rule DIAG-4.
+    running: AtomicBool,
+    /// Rule DIAG-4.
+    scheduled: AtomicBool,
+    /// When the last poll ended (or the task was spawned), in [`now_ns`]'s coarse
+    /// nanoseconds.
+    last_poll_end: AtomicU64,
+    /// Its poll count first; the wait record (read by dumps) after it.
     pub(crate) record: TaskRecord,
     pub(crate) spawned_at: &'static Location<'static>,
-    state: AtomicU8,
-    /// When the last poll ended (or the task was spawned), in nanoseconds since the
-    /// runtime's epoch (`Services::epoch`).
-    last_poll_end: AtomicU64,
 }
 
 impl TaskDiag {
@@ -33,42 +42,45 @@ impl TaskDiag {
         TaskDiag {
             record: TaskRecord::new(id.as_u64()),
             spawned_at,
-            state: AtomicU8::new(SCHEDULED),
+            running: AtomicBool::new(false),
+            scheduled: AtomicBool::new(true),
             last_poll_end: AtomicU64::new(now),
         }
     }
 
     /// The task was queued to run.
+    #[inline]
     pub(crate) fn scheduled(&self) {
-        self.state.store(SCHEDULED, Ordering::Relaxed);
+        self.scheduled.store(true, Ordering::Relaxed);
     }
 
-    /// Around one poll: Running, the sync crate's current record, then Idle and the
-    /// poll's end time (unless the task was woken meanwhile: it stays Scheduled).
-    pub(crate) fn poll<R>(&self, epoch: Instant, f: impl FnOnce() -> R) -> R {
-        struct End<'a>(&'a TaskDiag, Instant);
+    /// Around one poll: Running, then not running and the poll's end time (rule DIAG-4).
+    /// The caller has entered the sync crate's record (`TaskFuture::poll`).
+    #[inline(always)]
+    pub(crate) fn poll<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct End<'a>(&'a TaskDiag);
         impl Drop for End<'_> {
+            #[inline(always)]
             fn drop(&mut self) {
                 let d = self.0;
-                d.last_poll_end
-                    .store(nanos_since(self.1), Ordering::Relaxed);
-                let _ =
-                    d.state
-                        .compare_exchange(RUNNING, IDLE, Ordering::Relaxed, Ordering::Relaxed);
+                d.last_poll_end.store(now_ns(), Ordering::Relaxed);
+                d.running.store(false, Ordering::Relaxed);
             }
         }
-        self.state.store(RUNNING, Ordering::Relaxed);
-        let _end = End(self, epoch);
-        let _entered = hooks::enter(&self.record);
+        self.scheduled.store(false, Ordering::Relaxed);
+        self.running.store(true, Ordering::Relaxed);
+        let _end = End(self);
         f()
     }
 
     /// A copy of what a dump shows of this task.
     pub(crate) fn snapshot(&self, id: TaskId, name: Option<&str>, now: u64) -> TaskInfo {
-        let state = match self.state.load(Ordering::Relaxed) {
-            RUNNING => TaskState::Running,
-            SCHEDULED => TaskState::Scheduled,
-            _ => TaskState::Idle,
+        let state = if self.running.load(Ordering::Relaxed) {
+            TaskState::Running
+        } else if self.scheduled.load(Ordering::Relaxed) {
+            TaskState::Scheduled
+        } else {
+            TaskState::Idle
         };
         let idle_for = match state {
             TaskState::Running => None,
@@ -92,7 +104,29 @@ impl TaskDiag {
     }
 }
 
-/// Nanoseconds from `epoch` to now.
-pub(crate) fn nanos_since(epoch: Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+/// Now, in nanoseconds of a coarse monotonic clock: `CLOCK_MONOTONIC_COARSE` on Linux
+/// (a few nanoseconds to read, a tick of resolution: 1-4 ms), which is all `idle_for`
+/// needs; elsewhere, and under miri, `Instant` against a process-wide start.
+#[inline]
+pub(crate) fn now_ns() -> u64 {
+    #[cfg(all(target_os = "linux", not(miri)))]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `clock_gettime` writes the current time into the `timespec` it is given,
+        // a valid, writable local; the coarse monotonic clock exists on every Linux since
+        // 2.6.32, so the call cannot fail (a zero reading would only make `idle_for` large).
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+        (ts.tv_sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.tv_nsec as u64)
+    }
+    #[cfg(not(all(target_os = "linux", not(miri))))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = *START.get_or_init(std::time::Instant::now);
+        u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
 }

@@ -52,8 +52,6 @@ pub(crate) struct Services {
     pub(crate) driver: Arc<Driver>,
     pub(crate) blocking: Pool,
     pub(crate) config: Config,
-    /// The origin of the diagnostic timestamps of this runtime's tasks (`crate::diag`).
-    pub(crate) epoch: std::time::Instant,
 }
 
 /// The scheduler-specific steps of [`Services::shutdown`].
@@ -91,7 +89,6 @@ impl Services {
             driver,
             blocking,
             config,
-            epoch: std::time::Instant::now(),
         })
     }
 

@@ -3,7 +3,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::id::CurrentTask;
 use super::{Header, JoinError};
 use crate::loom::atomic::Ordering;
 
@@ -60,11 +59,11 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let (header, mut slot, _span) = self.project();
         #[cfg(feature = "tracing")]
         let _entered = _span.enter();
-        // `task::id()` inside the poll (and inside the drops this poll may do).
-        let _current = CurrentTask::enter(header.id);
+        // This task's record is current for the whole poll (and the drops it may do):
+        // `task::id()` reads it, guards dropped with the future release as this task, and
+        // the sync primitives record what the poll waits on (`crate::diag`).
+        let _current = magpie_sync::diag::enter(&header.diag.record);
         if header.is_aborted() {
-            // Guards dropped with the future release as this task (`crate::diag`).
-            let _diag = magpie_sync::diag::enter(&header.diag.record);
             // Drop the user's future here, inside the task boundary, so a panicking
             // destructor is caught rather than unwinding into the worker. A panic there is
             // the task's outcome (as in tokio): the handle reports it, not "cancelled".
@@ -75,8 +74,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 },
             ));
         }
-        let epoch = header.scheduler.services().epoch;
-        let outcome = header.diag.poll(epoch, || {
+        let outcome = header.diag.poll(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 let future = slot
                     .as_mut()
@@ -109,8 +107,7 @@ impl<F> Drop for TaskFuture<'_, F> {
         if self.future.is_some() {
             // Cancelled without being polled to the end (the runnable was dropped at
             // shutdown): a panicking destructor must not unwind into the runtime.
-            let _current = CurrentTask::enter(self.header.id);
-            let _diag = magpie_sync::diag::enter(&self.header.diag.record);
+            let _current = magpie_sync::diag::enter(&self.header.diag.record);
             let future = &mut self.future;
             let _ = catch_unwind(AssertUnwindSafe(|| *future = None));
         }

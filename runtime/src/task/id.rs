@@ -34,31 +34,6 @@ thread_local_const! {
     static LOCAL: Cell<(u64, u64)> = Cell::new((0, 0));
 }
 
-thread_local_const! {
-    /// The task being polled (or having its future dropped) on this thread, if any.
-    static CURRENT: Cell<Option<TaskId>> = Cell::new(None);
-}
-
-/// Makes `id` this thread's current task until dropped, then restores the previous one
-/// (a task's poll is never nested in another's on one thread, but a `block_on` root or a
-/// panic-safe restore costs nothing extra this way).
-pub(crate) struct CurrentTask(Option<TaskId>);
-
-impl CurrentTask {
-    pub(crate) fn enter(id: TaskId) -> CurrentTask {
-        // `try_with`: while this thread's locals are being destroyed (a task dropped from a
-        // thread-local's destructor) there is no current task to record.
-        CurrentTask(CURRENT.try_with(|c| c.replace(Some(id))).ok().flatten())
-    }
-}
-
-impl Drop for CurrentTask {
-    fn drop(&mut self) {
-        let previous = self.0;
-        let _ = CURRENT.try_with(|c| c.set(previous));
-    }
-}
-
 /// The id of the task currently running on this thread.
 ///
 /// Known while a task is being polled and while its future is being dropped (so a value
@@ -100,7 +75,10 @@ pub fn id() -> TaskId {
 /// });
 /// ```
 pub fn try_id() -> Option<TaskId> {
-    CURRENT.try_with(|c| c.get()).ok().flatten()
+    // The task being polled (or having its future dropped) on this thread is the one whose
+    // diagnostic record the poll entered (`TaskFuture::poll`, rule DIAG-1): one
+    // thread-local for both (a second one per poll was measurable in yield_many).
+    magpie_sync::diag::current_task().and_then(TaskId::from_u64)
 }
 
 impl TaskId {

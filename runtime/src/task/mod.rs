@@ -147,24 +147,27 @@ pub(crate) fn drop_closed(task: Runnable) {
 }
 
 /// The metadata of every magpie task (the `M` of `async_task::Runnable<M>`).
+// `repr(C)`, in this order: what every poll and schedule touches first (one cache line
+// with async-task's own header), the dump-only parts (the wait record, the name) last.
+#[repr(C)]
 pub(crate) struct Header {
     /// Unique for the life of the process.
     pub(crate) id: TaskId,
-    /// The name given through [`Builder::name`], if any.
-    pub(crate) name: Option<Box<str>>,
     /// The scheduler this task belongs to; the schedule function reads it (so the schedule
     /// function itself is zero-sized and async-task needs no waker clone per schedule).
     pub(crate) scheduler: Scheduler,
-    /// Set by `abort()`; read at the top of every poll. See "Aborting" above.
-    pub(crate) aborted: AtomicBool,
     /// This task's key in its runtime's registry, or `registry::NOT_LISTED`.
     /// Written only under the registry shard's lock (ownership rule 2).
     pub(crate) key: AtomicUsize,
+    /// Set by `abort()`; read at the top of every poll. See "Aborting" above.
+    pub(crate) aborted: AtomicBool,
     /// Set (Release) once the task's future has been dropped, whatever ended it; read by
     /// [`AbortHandle::is_finished`].
     pub(crate) finished: AtomicBool,
     /// What dumps show of the task (`crate::diag`).
     pub(crate) diag: crate::diag::task::TaskDiag,
+    /// The name given through [`Builder::name`], if any.
+    pub(crate) name: Option<Box<str>>,
 }
 
 impl Header {
@@ -174,7 +177,7 @@ impl Header {
         scheduler: Scheduler,
         spawned_at: &'static std::panic::Location<'static>,
     ) -> Self {
-        let now = crate::diag::task::nanos_since(scheduler.services().epoch);
+        let now = crate::diag::task::now_ns();
         Header {
             diag: crate::diag::task::TaskDiag::new(id, spawned_at, now),
             id,
