@@ -375,18 +375,19 @@ impl Holders {
 
     /// Records, for the current task, that it waits on this primitive.
     pub(crate) fn record_wait(&self, kind: Option<&'static str>) {
-        if current_task().is_none() {
-            return;
-        }
-        let mut wait = WaitRecord::new(
-            kind.unwrap_or(self.kind),
-            self.label,
-            self as *const Holders as usize,
-        );
-        for slot in &self.slots {
-            wait = wait.with_holder(slot.load(Ordering::Relaxed));
-        }
-        record_wait(wait);
+        // One thread-local read: the holders are copied only when a task is current.
+        with_current(|r| {
+            let mut wait = WaitRecord::new(
+                kind.unwrap_or(self.kind),
+                self.label,
+                self as *const Holders as usize,
+            );
+            for slot in &self.slots {
+                wait = wait.with_holder(slot.load(Ordering::Relaxed));
+            }
+            let polls = r.polls.load(Ordering::Relaxed);
+            *r.wait.lock().unwrap_or_else(|e| e.into_inner()) = (polls, Some(wait));
+        });
     }
 
     /// Records a wait on this primitive's identity without holders (events, queues).
