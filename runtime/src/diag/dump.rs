@@ -156,6 +156,8 @@ pub struct TaskInfo {
     pub(crate) polls: u64,
     pub(crate) idle_for: Option<Duration>,
     pub(crate) waiting_on: Option<WaitTarget>,
+    /// The worker running (or that last ran) its poll; `None` off a worker.
+    pub(crate) worker: Option<usize>,
 }
 
 impl TaskInfo {

@@ -50,6 +50,20 @@ pub(crate) fn record_join_wait(awaited: TaskId) {
     record_wait(WaitRecord::new("JoinHandle", None, 0).with_holder(awaited.as_u64()));
 }
 
+/// An I/O source's pending readiness poll (sockets, pipes, `AsyncFd`): kind `readable` or
+/// `writable`, the source as the resource.
+pub(crate) fn record_io_wait(dir: crate::driver::source::Direction, source: usize) {
+    let kind = match dir {
+        crate::driver::source::Direction::Read => IO_READABLE,
+        crate::driver::source::Direction::Write => IO_WRITABLE,
+    };
+    record_wait(WaitRecord::new(kind, None, source));
+}
+
+/// The kinds of an I/O readiness wait (`record_io_wait`).
+pub(crate) const IO_READABLE: &str = "readable";
+pub(crate) const IO_WRITABLE: &str = "writable";
+
 /// A `Sleep`'s pending poll (timeouts included: their sleep is polled last).
 pub(crate) fn record_sleep_wait() {
     record_wait(WaitRecord::new("Sleep", None, 0));

@@ -26,6 +26,9 @@ pub(crate) struct TaskDiag {
     /// When the last poll ended (or the task was spawned), in nanoseconds since the
     /// runtime's epoch (`Services::epoch`).
     last_poll_end: AtomicU64,
+    /// 1 + the index of the worker running the current (or last) poll; 0: not a worker
+    /// (a current-thread runtime). One relaxed store per poll.
+    worker: AtomicU64,
 }
 
 impl TaskDiag {
@@ -35,6 +38,7 @@ impl TaskDiag {
             spawned_at,
             state: AtomicU8::new(SCHEDULED),
             last_poll_end: AtomicU64::new(now),
+            worker: AtomicU64::new(0),
         }
     }
 
@@ -57,6 +61,9 @@ impl TaskDiag {
                         .compare_exchange(RUNNING, IDLE, Ordering::Relaxed, Ordering::Relaxed);
             }
         }
+        let worker =
+            crate::scheduler::multi_thread::worker::current_index().map_or(0, |i| i as u64 + 1);
+        self.worker.store(worker, Ordering::Relaxed);
         self.state.store(RUNNING, Ordering::Relaxed);
         let _end = End(self, epoch);
         let _entered = hooks::enter(&self.record);
@@ -88,6 +95,10 @@ impl TaskDiag {
             polls: self.record.polls(),
             idle_for,
             waiting_on,
+            worker: match self.worker.load(Ordering::Relaxed) {
+                0 => None,
+                w => Some((w - 1) as usize),
+            },
         }
     }
 }

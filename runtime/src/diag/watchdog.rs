@@ -78,6 +78,7 @@ pub struct SlowPoll {
     name: Option<Box<str>>,
     spawned_at: &'static Location<'static>,
     elapsed: Duration,
+    worker: Option<usize>,
 }
 
 impl SlowPoll {
@@ -130,6 +131,23 @@ impl SlowPoll {
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
+
+    /// The index of the worker thread running the slow poll (`0..worker_threads`, as in
+    /// the workers' names and `RuntimeMetrics`), or `None` on a current-thread runtime
+    /// (its tasks are polled by the thread in `block_on`, not by a worker). A blocked
+    /// worker delays the other tasks in its local queue until they are stolen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn report(p: &magpie_runtime::diag::SlowPoll) -> String {
+    ///     p.worker().map_or("-".to_owned(), |w| w.to_string())
+    /// }
+    /// # let _ = report;
+    /// ```
+    pub fn worker(&self) -> Option<usize> {
+        self.worker
+    }
 }
 
 impl fmt::Display for SlowPoll {
@@ -138,10 +156,14 @@ impl fmt::Display for SlowPoll {
         if let Some(name) = &self.name {
             write!(f, " \"{name}\"")?;
         }
+        write!(f, " (spawned at {})", self.spawned_at)?;
+        if let Some(w) = self.worker {
+            write!(f, " on worker {w}")?;
+        }
         write!(
             f,
-            " (spawned at {}) has been in one poll for {:?}: a blocking call in async code?",
-            self.spawned_at, self.elapsed
+            " has been in one poll for {:?}: a blocking call in async code?",
+            self.elapsed
         )
     }
 }
@@ -268,6 +290,7 @@ impl State {
                     name: t.name.clone(),
                     spawned_at: t.spawned_at,
                     elapsed,
+                    worker: t.worker,
                 };
                 match &self.settings.on_slow_poll {
                     Some(f) => f(&p),
