@@ -190,6 +190,26 @@ fn a_blocking_poll_is_reported_while_it_runs() {
         "{:?}",
         p.elapsed()
     );
+    let worker = p.worker().expect("a multi-thread runtime's poll runs on a worker");
+    assert!(worker < 2, "worker {worker} of 2");
+    assert!(p.to_string().contains(&format!("on worker {worker}")), "{p}");
+}
+
+#[test]
+fn a_slow_poll_on_a_current_thread_runtime_has_no_worker() {
+    let reports: Arc<StdMutex<Vec<SlowPoll>>> = Arc::default();
+    let r = reports.clone();
+    let rt = Builder::new_current_thread()
+        .slow_poll_threshold(Duration::from_millis(50))
+        .on_slow_poll(move |p| r.lock().unwrap().push(p.clone()))
+        .build()
+        .unwrap();
+    let h = rt.spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+    rt.block_on(h).unwrap();
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "one report for one slow poll");
+    assert_eq!(reports[0].worker(), None);
+    assert!(!reports[0].to_string().contains("on worker"));
 }
 
 #[test]
