@@ -69,4 +69,4 @@ pub(crate) fn record_sleep_wait() {
     record_wait(WaitRecord::new("Sleep", None, 0));
 }
 pub use graph::Deadlock;
-pub use watchdog::SlowPoll;
+pub use watchdog::{SlowPoll, Stall};

@@ -54,6 +54,9 @@ pub(crate) struct Services {
     pub(crate) config: Config,
     /// The origin of the diagnostic timestamps of this runtime's tasks (`crate::diag`).
     pub(crate) epoch: std::time::Instant,
+    /// How many `block_on` calls are running on this runtime: their futures are not tasks
+    /// and record no waits, so the stall watchdog never reports while one runs.
+    pub(crate) block_ons: std::sync::atomic::AtomicUsize,
 }
 
 /// The scheduler-specific steps of [`Services::shutdown`].
@@ -92,6 +95,7 @@ impl Services {
             blocking,
             config,
             epoch: std::time::Instant::now(),
+            block_ons: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
