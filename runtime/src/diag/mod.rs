@@ -5,7 +5,8 @@
 //! worker: one [`TaskInfo`] per live task, with what its last pending poll waits on
 //! ([`WaitTarget`]: the primitive's kind, its label, the tasks holding it). The holders
 //! make a wait-for graph; [`Dump::deadlocks`] lists its cycles. The `Builder`'s watchdogs
-//! (`detect_deadlocks`, `slow_poll_threshold`) run these checks on a background thread.
+//! (`detect_deadlocks`, `detect_stalls`, `slow_poll_threshold`) run these checks on a
+//! background thread.
 //! What is recorded and what it costs: `docs/diagnostics.md`.
 //!
 //! # Examples
