@@ -185,6 +185,7 @@ impl fmt::Display for SlowPoll {
 
 /// The wait kinds of magpie's own primitives: a task waiting on one of these can only be
 /// woken by another task (or an outside thread, which the runtime cannot see). WD-3.
+#[cfg(not(loom))]
 pub(crate) const STALL_KINDS: &[&str] = &[
     "Mutex",
     "RwLock",
