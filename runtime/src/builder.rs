@@ -325,8 +325,8 @@ impl Builder {
     /// live task idle and waiting on a magpie primitive (a lock, event, queue, channel,
     /// ... or a `JoinHandle` of such a task) with no task polled for a whole `period`, and
     /// no `block_on` running (its future is not a task: the watchdog cannot see it). A
-    /// task on a timer, I/O readiness, a blocking task or an unrecorded future means "not
-    /// a stall". Reported once to [`on_stall`](Self::on_stall) (default: printed to
+    /// task on a timer, I/O readiness, a blocking task or an unrecorded future, or any
+    /// `spawn_blocking` closure queued or running, means "not a stall". Reported once to [`on_stall`](Self::on_stall) (default: printed to
     /// stderr), and again only after some task was polled. Threads outside the runtime
     /// are invisible: a stall whose primitive a plain thread still holds is reported too
     /// (`docs/diagnostics.md`). Shares the watchdog thread of

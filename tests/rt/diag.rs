@@ -592,6 +592,25 @@ fn a_task_in_a_long_sleep_or_a_running_block_on_is_not_a_stall() {
         reports.lock().unwrap().is_empty(),
         "no task left: nothing is stalled"
     );
+    // A blocking task that will set the event is not outside the runtime's view.
+    let e = Arc::new(Event::new());
+    let e2 = e.clone();
+    let waiter = rt.spawn(async move { e2.wait().await });
+    let e3 = e.clone();
+    let blocking = rt.handle().spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        e3.set();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "a blocking task can set the event"
+    );
+    rt.block_on(async {
+        blocking.await.unwrap();
+        waiter.await.unwrap();
+    });
+    assert!(reports.lock().unwrap().is_empty());
 }
 
 #[test]

@@ -18,7 +18,8 @@
 //!   reported only if the previous check saw the same tasks with the same poll counts
 //!   (nothing polled for a whole period), and once until some task is polled again. A
 //!   task on a timer, I/O readiness, a blocking task, an unknown kind or an unrecorded
-//!   future means "not a stall".
+//!   future means "not a stall", and so does a busy blocking pool (a queued or running
+//!   `spawn_blocking` closure may wake any task).
 //!
 //! The thread stops when the runtime shuts down (before its tasks are dropped).
 
@@ -409,7 +410,7 @@ impl State {
             if let Some(at) = self.next_stall_check {
                 if now >= at {
                     let block_ons = scheduler.services().block_ons.load(StdOrdering::SeqCst);
-                    self.check_stall(&dump, block_ons);
+                    self.check_stall(&dump, block_ons, || scheduler.services().blocking.is_busy());
                     let period = self.settings.stall_period.unwrap_or(tick);
                     self.next_stall_check = Some(now + period);
                 }
@@ -417,8 +418,13 @@ impl State {
         }
     }
 
-    fn check_stall(&mut self, dump: &super::Dump, block_ons: usize) {
-        if !is_stalled(dump, block_ons) {
+    fn check_stall(
+        &mut self,
+        dump: &super::Dump,
+        block_ons: usize,
+        blocking_busy: impl FnOnce() -> bool,
+    ) {
+        if !is_stalled(dump, block_ons) || blocking_busy() {
             self.stall_previous = None;
             self.stall_reported = false;
             return;
