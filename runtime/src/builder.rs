@@ -321,6 +321,62 @@ impl Builder {
         self
     }
 
+    /// Starts a watchdog that reports a stall, Go's "all goroutines are asleep": every
+    /// live task idle and waiting on a magpie primitive (a lock, event, queue, channel,
+    /// ... or a `JoinHandle` of such a task) with no task polled for a whole `period`, and
+    /// no `block_on` running (its future is not a task: the watchdog cannot see it). A
+    /// task on a timer, I/O readiness, a blocking task or an unrecorded future, or any
+    /// `spawn_blocking` closure queued or running, means "not a stall". Reported once to [`on_stall`](Self::on_stall) (default: printed to
+    /// stderr), and again only after some task was polled. Threads outside the runtime
+    /// are invisible: a stall whose primitive a plain thread still holds is reported too
+    /// (`docs/diagnostics.md`). Shares the watchdog thread of
+    /// [`detect_deadlocks`](Self::detect_deadlocks).
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero: give a period such as `Duration::from_secs(1)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_multi_thread()
+    ///     .detect_stalls(Duration::from_secs(1))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn detect_stalls(&mut self, period: Duration) -> &mut Self {
+        assert!(
+            !period.is_zero(),
+            "detect_stalls needs a non-zero period (e.g. Duration::from_secs(1))"
+        );
+        self.watchdog.stall_period = Some(period);
+        self
+    }
+
+    /// Where the [`detect_stalls`](Self::detect_stalls) watchdog reports each stall
+    /// (called on the watchdog thread; keep it short).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie_runtime::Builder::new_current_thread()
+    ///     .detect_stalls(Duration::from_secs(1))
+    ///     .on_stall(|s: &magpie_runtime::diag::Stall| eprintln!("{s}"))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {});
+    /// ```
+    pub fn on_stall<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&crate::diag::Stall) + Send + Sync + 'static,
+    {
+        self.watchdog.on_stall = Some(std::sync::Arc::new(f));
+        self
+    }
+
     /// Starts a watchdog that reports every single poll running longer than `threshold`
     /// (a blocking call inside async code) while it still runs, once per poll, to
     /// [`on_slow_poll`](Self::on_slow_poll) (default: printed to stderr). The watchdog

@@ -352,6 +352,16 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = RuntimeEntered::enter_blocking(self.scheduler.clone());
+        // The stall watchdog cannot see this future: it reports nothing while it runs.
+        struct Counted<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let block_ons = &self.scheduler.services().block_ons;
+        block_ons.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _counted = Counted(block_ons);
         match &self.scheduler {
             // LOCAL: this thread's implicit set of local tasks runs with the future.
             Scheduler::CurrentThread(shared) => {

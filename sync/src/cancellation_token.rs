@@ -177,7 +177,25 @@ impl CancellationToken {
     /// magpie_sync::__doc_block_on(t.cancelled());
     /// ```
     pub fn cancelled(&self) -> impl Future<Output = ()> + Send + '_ {
-        self.node.event.wait()
+        let node = &*self.node;
+        async move {
+            let mut wait = core::pin::pin!(node.event.wait());
+            core::future::poll_fn(|cx| {
+                let polled = wait.as_mut().poll(cx);
+                if polled.is_pending() {
+                    // Shown as the token rather than its event (`crate::diag`, the last
+                    // record of a poll wins).
+                    let resource = node as *const Node as usize;
+                    crate::diag::record_wait(crate::diag::WaitRecord::new(
+                        "CancellationToken.cancelled",
+                        None,
+                        resource,
+                    ));
+                }
+                polled
+            })
+            .await
+        }
     }
 
     /// [`cancelled`](CancellationToken::cancelled) owning a handle of the token, for a

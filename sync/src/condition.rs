@@ -95,6 +95,8 @@ pub struct Condition {
     /// Address of the bound mutex, 0 until the first `wait`.
     bound: AtomicUsize,
     waiters: StdMutex<WaitList<Grant>>,
+    /// The label shown in dumps (`with_label`); read only on the pending path.
+    label: Option<&'static str>,
 }
 
 impl Condition {
@@ -111,7 +113,33 @@ impl Condition {
             waiting: AtomicBool::new(false),
             bound: AtomicUsize::new(0),
             waiters: StdMutex::new(WaitList::new()),
+            label: None,
         }
+    }
+
+    /// The same condition, labelled `label` in task dumps (`magpie::diag`): a task in
+    /// [`wait`](Self::wait) shows as waiting on `Condition` with this label until
+    /// notified (then on the mutex, while it re-locks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = magpie_sync::Condition::new().with_label("buffer-not-empty");
+    /// cond.notify_all();
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.label = Some(label);
+        self
+    }
+
+    /// Records, for the current task, that it waits to be notified (`crate::diag`).
+    fn record_wait(&self) {
+        let resource = self as *const Condition as usize;
+        crate::diag::record_wait(crate::diag::WaitRecord::new(
+            "Condition",
+            self.label,
+            resource,
+        ));
     }
 
     fn lock(&self) -> StdMutexGuard<'_, WaitList<Grant>> {
@@ -332,6 +360,7 @@ impl<'a, T> Future for Wait<'_, 'a, T> {
                     drop(list);
                     this.state = State::Queued;
                     drop(guard); // COND-1: queued first, then unlock
+                    this.cond.record_wait();
                     return Poll::Pending;
                 }
                 State::Queued => {
@@ -343,6 +372,8 @@ impl<'a, T> Future for Wait<'_, 'a, T> {
                         list.poll_waiter(&this.waiter, cx.waker(), Grant::None, &mut stale)
                     };
                     let Poll::Ready(grant) = polled else {
+                        drop(list);
+                        this.cond.record_wait();
                         return Poll::Pending;
                     };
                     drop(list);

@@ -38,7 +38,7 @@ use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::loom::atomic::{AtomicU8, Ordering};
+use crate::loom::atomic::{AtomicU64, AtomicU8, Ordering};
 use crate::loom::{Mutex, MutexGuard, UnsafeCell};
 use crate::mpsc::wakers::{wake_all, Wakers};
 
@@ -62,6 +62,11 @@ pub struct OnceCell<T> {
     state: AtomicU8,
     waiters: Mutex<Wakers>,
     value: UnsafeCell<MaybeUninit<T>>,
+    /// The task that took the right to initialise (0: none or not a task), written and
+    /// read under `waiters`' lock; the holder of a waiter's dump entry (`crate::diag`).
+    initialiser: AtomicU64,
+    /// The label shown in dumps (`with_label`).
+    label: Option<&'static str>,
 }
 
 // SAFETY: the cell hands out `&T` to every thread (so `T: Sync`) and a value set on one
@@ -138,6 +143,8 @@ impl<T> OnceCell<T> {
             state: AtomicU8::new(EMPTY),
             waiters: Mutex::new(Wakers::new()),
             value: UnsafeCell::new(MaybeUninit::uninit()),
+            initialiser: AtomicU64::new(0),
+            label: None,
         }
     }
 
@@ -156,6 +163,8 @@ impl<T> OnceCell<T> {
             state: AtomicU8::new(EMPTY),
             waiters: Mutex::new(Wakers::new()),
             value: UnsafeCell::new(MaybeUninit::uninit()),
+            initialiser: AtomicU64::new(0),
+            label: None,
         }
     }
 
@@ -178,6 +187,21 @@ impl<T> OnceCell<T> {
             cell.state.store(READY, Ordering::Release);
         }
         cell
+    }
+
+    /// The same cell, labelled `label` in task dumps (`magpie::diag`): a task waiting in
+    /// `get_or_init` for another initialiser shows as waiting on `OnceCell.get_or_init`
+    /// with this label, held by the initialising task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cell = magpie_sync::OnceCell::<u8>::new().with_label("config");
+    /// assert!(cell.get().is_none());
+    /// ```
+    pub fn with_label(mut self, label: &'static str) -> Self {
+        self.label = Some(label);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Wakers> {
@@ -409,6 +433,8 @@ impl<'a, T> Future for Turn<'a, T> {
             READY => (Poll::Ready(None), g.remove(self.key.take())),
             EMPTY => {
                 cell.state.store(INITIALIZING, Ordering::Relaxed);
+                let me = crate::diag::current_task().unwrap_or(0);
+                cell.initialiser.store(me, Ordering::Relaxed);
                 (
                     Poll::Ready(Some(InitGuard { cell })),
                     g.remove(self.key.take()),
@@ -416,8 +442,16 @@ impl<'a, T> Future for Turn<'a, T> {
             }
             _ => (Poll::Pending, g.register(&mut self.key, cx.waker())),
         };
+        let initialiser = cell.initialiser.load(Ordering::Relaxed);
         drop(g);
         drop(old);
+        if out.is_pending() {
+            let resource = cell as *const OnceCell<T> as usize;
+            crate::diag::record_wait(
+                crate::diag::WaitRecord::new("OnceCell.get_or_init", cell.label, resource)
+                    .with_holder(initialiser),
+            );
+        }
         out
     }
 }

@@ -341,6 +341,13 @@ impl<T> Future for Receiver<T> {
                     Some(w) if w.will_wake(cx.waker()) => {}
                     slot => _stale = slot.replace(cx.waker().clone()),
                 }
+                drop(state);
+                let resource = Arc::as_ptr(&this.inner) as usize;
+                crate::diag::record_wait(crate::diag::WaitRecord::new(
+                    "oneshot.recv",
+                    None,
+                    resource,
+                ));
                 return Poll::Pending;
             }
         };

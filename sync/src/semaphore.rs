@@ -247,6 +247,18 @@ impl Semaphore {
         }
     }
 
+    /// Takes one permit for good, shown as `kind` in dumps while it waits, and records no
+    /// holder (the permit is consumed: a bounded channel's slot, `crate::diag`).
+    pub(crate) async fn acquire_unheld(&self, kind: &'static str) -> Result<(), AcquireError> {
+        match Acquire::new(&self.raw, 1).with_kind(kind).await {
+            Ok(()) => {
+                self.raw.diag.release();
+                Ok(())
+            }
+            Err(_) => Err(AcquireError(())),
+        }
+    }
+
     /// Like [`acquire`](Self::acquire), for a semaphore in an `Arc`: the permit keeps the
     /// semaphore alive and is `'static`.
     ///
@@ -469,6 +481,10 @@ impl SemaphorePermit<'_> {
     /// assert_eq!(sem.available_permits(), 0);
     /// ```
     pub fn forget(mut self) {
+        // A forgotten permit is held by nobody: forget its holder too (`crate::diag`).
+        if self.n > 0 {
+            self.sem.raw.diag.release();
+        }
         self.n = 0;
     }
 
@@ -527,6 +543,10 @@ impl OwnedSemaphorePermit {
     /// assert_eq!(sem.available_permits(), 0);
     /// ```
     pub fn forget(mut self) {
+        // A forgotten permit is held by nobody: forget its holder too (`crate::diag`).
+        if self.n > 0 {
+            self.sem.raw.diag.release();
+        }
         self.n = 0;
     }
 

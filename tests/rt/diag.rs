@@ -190,6 +190,31 @@ fn a_blocking_poll_is_reported_while_it_runs() {
         "{:?}",
         p.elapsed()
     );
+    let worker = p
+        .worker()
+        .expect("a multi-thread runtime's poll runs on a worker");
+    assert!(worker < 2, "worker {worker} of 2");
+    assert!(
+        p.to_string().contains(&format!("on worker {worker}")),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_slow_poll_on_a_current_thread_runtime_has_no_worker() {
+    let reports: Arc<StdMutex<Vec<SlowPoll>>> = Arc::default();
+    let r = reports.clone();
+    let rt = Builder::new_current_thread()
+        .slow_poll_threshold(Duration::from_millis(50))
+        .on_slow_poll(move |p| r.lock().unwrap().push(p.clone()))
+        .build()
+        .unwrap();
+    let h = rt.spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+    rt.block_on(h).unwrap();
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "one report for one slow poll");
+    assert_eq!(reports[0].worker(), None);
+    assert!(!reports[0].to_string().contains("on worker"));
 }
 
 #[test]
@@ -483,4 +508,148 @@ fn try_lock_and_try_acquire_record_their_holder() {
     for w in waiters {
         rt.block_on(w).unwrap();
     }
+}
+
+type StallReports = Arc<StdMutex<Vec<magpie::diag::Stall>>>;
+
+fn stall_watchdog(period: Duration) -> (Runtime, StallReports) {
+    let reports: StallReports = Arc::default();
+    let r = reports.clone();
+    let rt = runtime_with(|b| {
+        b.detect_stalls(period)
+            .on_stall(move |s| r.lock().unwrap().push(s.clone()))
+    });
+    (rt, reports)
+}
+
+/// Waits (bounded: 10 s) until `reports` holds `n` reports.
+fn reports_reach(reports: &StallReports, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reports.lock().unwrap().len() < n {
+        assert!(Instant::now() < deadline, "no stall report {n}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn two_tasks_on_events_nobody_sets_are_reported_as_a_stall_once() {
+    use magpie::sync::Event;
+    let (rt, reports) = stall_watchdog(Duration::from_millis(50));
+    let a = Arc::new(Event::new().with_label("a"));
+    let b = Arc::new(Event::new().with_label("b"));
+    let (ea, eb) = (a.clone(), b.clone());
+    let ha = rt.spawn(async move { ea.wait().await });
+    let hb = rt.spawn(async move { eb.wait().await });
+    let (ida, idb) = (ha.id(), hb.id());
+    reports_reach(&reports, 1);
+    // Nothing was polled since: no second report.
+    std::thread::sleep(Duration::from_millis(300));
+    {
+        let reports = reports.lock().unwrap();
+        assert_eq!(reports.len(), 1, "one report per stall");
+        let s = &reports[0];
+        let ids: HashSet<TaskId> = s.tasks().iter().map(|t| t.id()).collect();
+        assert_eq!(ids, HashSet::from([ida, idb]));
+        for t in s.tasks() {
+            assert_eq!(t.waiting_on().unwrap().kind(), "Event");
+        }
+        assert!(s.to_string().contains("asleep"), "{s}");
+    }
+    // One task is polled (and ends): the other one, still stuck, is a new stall.
+    a.set();
+    reports_reach(&reports, 2);
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports[1].tasks().len(), 1);
+    assert_eq!(reports[1].tasks()[0].id(), idb);
+    drop(hb);
+}
+
+#[test]
+fn a_task_in_a_long_sleep_or_a_running_block_on_is_not_a_stall() {
+    use magpie::sync::Event;
+    let (rt, reports) = stall_watchdog(Duration::from_millis(50));
+    let e = Arc::new(Event::new());
+    let e2 = e.clone();
+    let waiter = rt.spawn(async move { e2.wait().await });
+    let sleeper = rt.spawn(async { magpie::time::sleep(Duration::from_secs(30)).await });
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "a sleeping task can wake the rest"
+    );
+    sleeper.abort();
+    // With only the waiter left, a block_on (whose future the runtime cannot see) still
+    // keeps it from being reported.
+    rt.block_on(magpie::time::sleep(Duration::from_millis(400)));
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "block_on's future may set the event"
+    );
+    e.set();
+    rt.block_on(waiter).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "no task left: nothing is stalled"
+    );
+    // A blocking task that will set the event is not outside the runtime's view.
+    let e = Arc::new(Event::new());
+    let e2 = e.clone();
+    let waiter = rt.spawn(async move { e2.wait().await });
+    let e3 = e.clone();
+    let blocking = rt.handle().spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        e3.set();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "a blocking task can set the event"
+    );
+    rt.block_on(async {
+        blocking.await.unwrap();
+        waiter.await.unwrap();
+    });
+    assert!(reports.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_busy_ping_pong_is_not_a_stall() {
+    use magpie::sync::Notify;
+    let (rt, reports) = stall_watchdog(Duration::from_millis(20));
+    let ping = Arc::new(Notify::new());
+    let pong = Arc::new(Notify::new());
+    let stop = Arc::new(AtomicBool::new(false));
+    let rounds = Arc::new(AtomicU64::new(0));
+    let (pi, po, st, r) = (ping.clone(), pong.clone(), stop.clone(), rounds.clone());
+    let a = rt.spawn(async move {
+        while !st.load(Ordering::Relaxed) {
+            pi.notified().await;
+            r.fetch_add(1, Ordering::Relaxed);
+            po.notify_one();
+        }
+    });
+    let (pi, po, st) = (ping.clone(), pong.clone(), stop.clone());
+    let b = rt.spawn(async move {
+        while !st.load(Ordering::Relaxed) {
+            pi.notify_one();
+            po.notified().await;
+            // Every round waits on a Notify: each check sees new poll counts.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        pi.notify_one();
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    ping.notify_one();
+    pong.notify_one();
+    rt.block_on(async {
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    assert!(rounds.load(Ordering::Relaxed) > 10);
+    assert!(
+        reports.lock().unwrap().is_empty(),
+        "a busy workload was reported"
+    );
 }

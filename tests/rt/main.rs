@@ -12,6 +12,7 @@ mod block_in_place;
 mod blocking_pool;
 mod builder;
 mod diag;
+mod diag_waits;
 mod fairness;
 mod local;
 mod panic;

@@ -38,9 +38,24 @@ impl<E> Future for GroupJoin<E> {
                 Some(w) if w.will_wake(cx.waker()) => None,
                 slot => slot.replace(cx.waker().clone()),
             };
+            // The children, as holders of this wait in dumps (a few, cheaply known).
+            let mut wait = magpie_sync::diag::WaitRecord::new(
+                "TaskGroup.join",
+                None,
+                std::sync::Arc::as_ptr(&group.inner) as *const () as usize,
+            );
+            for h in state
+                .children
+                .values()
+                .flatten()
+                .take(magpie_sync::diag::MAX_HOLDERS)
+            {
+                wait = wait.with_holder(h.id().as_u64());
+            }
             // Rule TG-4: the replaced waker is dropped after the lock is released.
             drop(state);
             drop(displaced);
+            magpie_sync::diag::record_wait(wait);
             return Poll::Pending;
         }
         // Rule TG-3: every child (and nested group) has ended; close the group in the same

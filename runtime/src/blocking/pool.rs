@@ -114,6 +114,15 @@ impl Pool {
         }
     }
 
+    /// Whether a closure is queued or running (or a thread is between the two): the
+    /// stall watchdog reports nothing then, as a blocking closure may wake any task
+    /// (`crate::diag::watchdog`, WD-3). Takes the pool's lock.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = self.inner.state.lock().unwrap();
+        !state.queue.is_empty() || state.threads > state.idle || state.notified > 0
+    }
+
     /// Threads currently started.
     #[allow(dead_code)]
     pub(crate) fn threads(&self) -> usize {

@@ -156,6 +156,10 @@ pub struct TaskInfo {
     pub(crate) polls: u64,
     pub(crate) idle_for: Option<Duration>,
     pub(crate) waiting_on: Option<WaitTarget>,
+    /// The worker running (or that last ran) its poll; `None` off a worker. Read by the
+    /// watchdog, which is not built under loom.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) worker: Option<usize>,
 }
 
 impl TaskInfo {

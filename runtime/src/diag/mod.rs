@@ -5,7 +5,8 @@
 //! worker: one [`TaskInfo`] per live task, with what its last pending poll waits on
 //! ([`WaitTarget`]: the primitive's kind, its label, the tasks holding it). The holders
 //! make a wait-for graph; [`Dump::deadlocks`] lists its cycles. The `Builder`'s watchdogs
-//! (`detect_deadlocks`, `slow_poll_threshold`) run these checks on a background thread.
+//! (`detect_deadlocks`, `detect_stalls`, `slow_poll_threshold`) run these checks on a
+//! background thread.
 //! What is recorded and what it costs: `docs/diagnostics.md`.
 //!
 //! # Examples
@@ -50,9 +51,23 @@ pub(crate) fn record_join_wait(awaited: TaskId) {
     record_wait(WaitRecord::new("JoinHandle", None, 0).with_holder(awaited.as_u64()));
 }
 
+/// An I/O source's pending readiness poll (sockets, pipes, `AsyncFd`): kind `readable` or
+/// `writable`, the source as the resource.
+pub(crate) fn record_io_wait(dir: crate::driver::source::Direction, source: usize) {
+    let kind = match dir {
+        crate::driver::source::Direction::Read => IO_READABLE,
+        crate::driver::source::Direction::Write => IO_WRITABLE,
+    };
+    record_wait(WaitRecord::new(kind, None, source));
+}
+
+/// The kinds of an I/O readiness wait (`record_io_wait`).
+pub(crate) const IO_READABLE: &str = "readable";
+pub(crate) const IO_WRITABLE: &str = "writable";
+
 /// A `Sleep`'s pending poll (timeouts included: their sleep is polled last).
 pub(crate) fn record_sleep_wait() {
     record_wait(WaitRecord::new("Sleep", None, 0));
 }
 pub use graph::Deadlock;
-pub use watchdog::SlowPoll;
+pub use watchdog::{SlowPoll, Stall};

@@ -19,7 +19,7 @@ use std::time::Duration;
 use magpie_sync::diag::TaskRecord;
 
 use super::{TaskInfo, TaskState, WaitTarget};
-use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::loom::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use crate::task::TaskId;
 
 /// Per-task diagnostics, in `task::Header`: `repr(C)`, the fields every poll writes first.
@@ -29,6 +29,10 @@ pub(crate) struct TaskDiag {
     running: AtomicBool,
     /// Rule DIAG-4.
     scheduled: AtomicBool,
+    /// 1 + the index of the worker running the current (or last) poll; 0: not a worker
+    /// (a current-thread runtime). One relaxed store per poll; beside the flags, in the
+    /// padding before the next 8-byte field.
+    worker: AtomicU32,
     /// When the last poll ended (or the task was spawned), in [`now_ns`]'s coarse
     /// nanoseconds.
     last_poll_end: AtomicU64,
@@ -45,6 +49,7 @@ impl TaskDiag {
             running: AtomicBool::new(false),
             scheduled: AtomicBool::new(true),
             last_poll_end: AtomicU64::new(now),
+            worker: AtomicU32::new(0),
         }
     }
 
@@ -67,6 +72,9 @@ impl TaskDiag {
                 d.running.store(false, Ordering::Relaxed);
             }
         }
+        let worker = crate::scheduler::multi_thread::worker::current_index()
+            .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX));
+        self.worker.store(worker, Ordering::Relaxed);
         self.scheduled.store(false, Ordering::Relaxed);
         self.running.store(true, Ordering::Relaxed);
         let _end = End(self);
@@ -100,6 +108,10 @@ impl TaskDiag {
             polls: self.record.polls(),
             idle_for,
             waiting_on,
+            worker: match self.worker.load(Ordering::Relaxed) {
+                0 => None,
+                w => Some((w - 1) as usize),
+            },
         }
     }
 }

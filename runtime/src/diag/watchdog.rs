@@ -12,12 +12,23 @@
 //!   same cycle with the same poll counts (nothing in it moved for a whole period), and
 //!   only once while it lasts. A cycle that resolves by itself is never reported.
 //!
+//! - WD-3 (stalls): every period, checks whether every live task is idle and waiting on a
+//!   magpie primitive ([`STALL_KINDS`], or a `JoinHandle` of another listed task), with no
+//!   `block_on` running (its future is not a task and records nothing). A stall is
+//!   reported only if the previous check saw the same tasks with the same poll counts
+//!   (nothing polled for a whole period), and once until some task is polled again. A
+//!   task on a timer, I/O readiness, a blocking task, an unknown kind or an unrecorded
+//!   future means "not a stall", and so does a busy blocking pool (a queued or running
+//!   `spawn_blocking` closure may wake any task).
+//!
 //! The thread stops when the runtime shuts down (before its tasks are dropped).
 
 #[cfg(not(loom))]
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::Location;
+#[cfg(not(loom))]
+use std::sync::atomic::Ordering as StdOrdering;
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 #[cfg(not(loom))]
@@ -34,6 +45,8 @@ use crate::task::TaskId;
 
 /// The deadlock reporter given to `Builder::on_deadlock`.
 pub(crate) type OnDeadlock = StdArc<dyn Fn(&Deadlock) + Send + Sync + 'static>;
+/// The stall reporter given to `Builder::on_stall`.
+pub(crate) type OnStall = StdArc<dyn Fn(&Stall) + Send + Sync + 'static>;
 /// The slow-poll reporter given to `Builder::on_slow_poll`.
 pub(crate) type OnSlowPoll = StdArc<dyn Fn(&SlowPoll) + Send + Sync + 'static>;
 
@@ -44,6 +57,8 @@ pub(crate) struct Settings {
     pub(crate) on_deadlock: Option<OnDeadlock>,
     pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) on_slow_poll: Option<OnSlowPoll>,
+    pub(crate) stall_period: Option<Duration>,
+    pub(crate) on_stall: Option<OnStall>,
 }
 
 impl fmt::Debug for Settings {
@@ -51,6 +66,7 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("deadlock_period", &self.deadlock_period)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("stall_period", &self.stall_period)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +94,7 @@ pub struct SlowPoll {
     name: Option<Box<str>>,
     spawned_at: &'static Location<'static>,
     elapsed: Duration,
+    worker: Option<usize>,
 }
 
 impl SlowPoll {
@@ -130,6 +147,23 @@ impl SlowPoll {
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
+
+    /// The index of the worker thread running the slow poll (`0..worker_threads`, as in
+    /// the workers' names and `RuntimeMetrics`), or `None` on a current-thread runtime
+    /// (its tasks are polled by the thread in `block_on`, not by a worker). A blocked
+    /// worker delays the other tasks in its local queue until they are stolen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn report(p: &magpie_runtime::diag::SlowPoll) -> String {
+    ///     p.worker().map_or("-".to_owned(), |w| w.to_string())
+    /// }
+    /// # let _ = report;
+    /// ```
+    pub fn worker(&self) -> Option<usize> {
+        self.worker
+    }
 }
 
 impl fmt::Display for SlowPoll {
@@ -138,12 +172,122 @@ impl fmt::Display for SlowPoll {
         if let Some(name) = &self.name {
             write!(f, " \"{name}\"")?;
         }
+        write!(f, " (spawned at {})", self.spawned_at)?;
+        if let Some(w) = self.worker {
+            write!(f, " on worker {w}")?;
+        }
         write!(
             f,
-            " (spawned at {}) has been in one poll for {:?}: a blocking call in async code?",
-            self.spawned_at, self.elapsed
+            " has been in one poll for {:?}: a blocking call in async code?",
+            self.elapsed
         )
     }
+}
+
+/// The wait kinds of magpie's own primitives: a task waiting on one of these can only be
+/// woken by another task (or an outside thread, which the runtime cannot see). WD-3.
+#[cfg(not(loom))]
+pub(crate) const STALL_KINDS: &[&str] = &[
+    "Mutex",
+    "RwLock",
+    "RwLock.read",
+    "RwLock.write",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Barrier",
+    "Queue.get",
+    "Queue.put",
+    "Queue.join",
+    "LifoQueue.get",
+    "LifoQueue.put",
+    "LifoQueue.join",
+    "PriorityQueue.get",
+    "PriorityQueue.put",
+    "PriorityQueue.join",
+    "Event",
+    "Notify",
+    "Condition",
+    "OnceCell.get_or_init",
+    "CancellationToken.cancelled",
+    "oneshot.recv",
+    "mpsc.recv",
+    "mpsc.send",
+    "mpsc.reserve",
+    "broadcast.recv",
+    "watch.changed",
+    "watch.wait_for",
+    "TaskGroup.join",
+];
+
+/// Every task of a runtime asleep on magpie primitives with nothing polled for a whole
+/// period (Go's "all goroutines are asleep"), reported to `Builder::on_stall`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = magpie_runtime::Builder::new_multi_thread()
+///     .detect_stalls(Duration::from_millis(500))
+///     .on_stall(|s: &magpie_runtime::diag::Stall| eprintln!("{} tasks stuck", s.tasks().len()))
+///     .build()
+///     .unwrap();
+/// rt.block_on(async {});
+/// ```
+#[derive(Debug, Clone)]
+pub struct Stall {
+    tasks: Vec<super::TaskInfo>,
+}
+
+impl Stall {
+    /// Every live task, each waiting on a magpie primitive (its
+    /// [`waiting_on`](super::TaskInfo::waiting_on) is set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn report(s: &magpie_runtime::diag::Stall) -> usize { s.tasks().len() }
+    /// # let _ = report;
+    /// ```
+    pub fn tasks(&self) -> &[super::TaskInfo] {
+        &self.tasks
+    }
+}
+
+impl fmt::Display for Stall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "all {} tasks are asleep on magpie primitives and none was polled for a whole \
+             check period: a stall (nothing left in the runtime can wake them)",
+            self.tasks.len()
+        )?;
+        for t in &self.tasks {
+            writeln!(f, "  {t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// WD-3: whether `dump` is a stall (see the module docs), ignoring time.
+#[cfg(not(loom))]
+fn is_stalled(dump: &super::Dump, block_ons: usize) -> bool {
+    let tasks = dump.tasks();
+    if block_ons > 0 || tasks.is_empty() {
+        return false;
+    }
+    let ids: HashSet<TaskId> = tasks.iter().map(|t| t.id).collect();
+    tasks.iter().all(|t| {
+        t.state == TaskState::Idle
+            && t.waiting_on.as_ref().is_some_and(|w| {
+                if w.kind() == "JoinHandle" {
+                    // Awaiting a listed task; a blocking task or one gone is not listed.
+                    !w.holders().is_empty() && w.holders().iter().all(|h| ids.contains(h))
+                } else {
+                    STALL_KINDS.contains(&w.kind())
+                }
+            })
+    })
 }
 
 /// A running watchdog thread; [`Watchdog::stop`] ends it. Not built under loom (a plain
@@ -158,7 +302,10 @@ pub(crate) struct Watchdog {
 impl Watchdog {
     /// Starts the thread if `settings` asks for any check.
     pub(crate) fn start(settings: &Settings, scheduler: Scheduler) -> Option<Watchdog> {
-        if settings.deadlock_period.is_none() && settings.slow_poll_threshold.is_none() {
+        if settings.deadlock_period.is_none()
+            && settings.slow_poll_threshold.is_none()
+            && settings.stall_period.is_none()
+        {
             return None;
         }
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
@@ -201,6 +348,11 @@ struct State {
     previous: HashSet<Vec<(TaskId, u64)>>,
     reported: HashSet<Vec<(TaskId, u64)>>,
     next_deadlock_check: Option<Instant>,
+    /// WD-3: the stalled tasks (with poll counts) of the previous check, and whether that
+    /// stall was reported.
+    stall_previous: Option<Vec<(TaskId, u64)>>,
+    stall_reported: bool,
+    next_stall_check: Option<Instant>,
 }
 
 #[cfg(not(loom))]
@@ -208,6 +360,9 @@ impl State {
     fn new(settings: Settings) -> Self {
         State {
             next_deadlock_check: settings.deadlock_period.map(|p| Instant::now() + p),
+            next_stall_check: settings.stall_period.map(|p| Instant::now() + p),
+            stall_previous: None,
+            stall_reported: false,
             settings,
             running: HashMap::new(),
             slow_reported: HashSet::new(),
@@ -218,11 +373,15 @@ impl State {
 
     fn tick(&self) -> Duration {
         let slow = self.settings.slow_poll_threshold.map(|t| t / 4);
-        let tick = match (slow, self.settings.deadlock_period) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => Duration::from_secs(1),
-        };
+        let tick = [
+            slow,
+            self.settings.deadlock_period,
+            self.settings.stall_period,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(Duration::from_secs(1));
         tick.max(Duration::from_millis(1))
     }
 
@@ -248,7 +407,45 @@ impl State {
                     self.next_deadlock_check = Some(now + period);
                 }
             }
+            if let Some(at) = self.next_stall_check {
+                if now >= at {
+                    let block_ons = scheduler.services().block_ons.load(StdOrdering::SeqCst);
+                    self.check_stall(&dump, block_ons, || scheduler.services().blocking.is_busy());
+                    let period = self.settings.stall_period.unwrap_or(tick);
+                    self.next_stall_check = Some(now + period);
+                }
+            }
         }
+    }
+
+    fn check_stall(
+        &mut self,
+        dump: &super::Dump,
+        block_ons: usize,
+        blocking_busy: impl FnOnce() -> bool,
+    ) {
+        if !is_stalled(dump, block_ons) || blocking_busy() {
+            self.stall_previous = None;
+            self.stall_reported = false;
+            return;
+        }
+        let mut key: Vec<(TaskId, u64)> = dump.tasks().iter().map(|t| (t.id, t.polls)).collect();
+        key.sort_unstable();
+        if self.stall_previous.as_ref() == Some(&key) {
+            if !self.stall_reported {
+                self.stall_reported = true;
+                let stall = Stall {
+                    tasks: dump.tasks().to_vec(),
+                };
+                match &self.settings.on_stall {
+                    Some(f) => f(&stall),
+                    None => eprint!("magpie: {stall}"),
+                }
+            }
+        } else {
+            self.stall_reported = false;
+        }
+        self.stall_previous = Some(key);
     }
 
     fn check_slow(&mut self, dump: &super::Dump, threshold: Duration, now: Instant) {
@@ -268,6 +465,7 @@ impl State {
                     name: t.name.clone(),
                     spawned_at: t.spawned_at,
                     elapsed,
+                    worker: t.worker,
                 };
                 match &self.settings.on_slow_poll {
                     Some(f) => f(&p),

@@ -172,6 +172,7 @@ impl Registration {
         // Rule SRC-5: the replaced waker is dropped after the lock is released.
         drop(state);
         drop(displaced);
+        crate::diag::record_io_wait(dir, Arc::as_ptr(&self.source) as usize);
         Poll::Pending
     }
 

@@ -52,6 +52,9 @@ pub(crate) struct Services {
     pub(crate) driver: Arc<Driver>,
     pub(crate) blocking: Pool,
     pub(crate) config: Config,
+    /// How many `block_on` calls are running on this runtime: their futures are not tasks
+    /// and record no waits, so the stall watchdog never reports while one runs.
+    pub(crate) block_ons: std::sync::atomic::AtomicUsize,
 }
 
 /// The scheduler-specific steps of [`Services::shutdown`].
@@ -89,6 +92,7 @@ impl Services {
             driver,
             blocking,
             config,
+            block_ons: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 

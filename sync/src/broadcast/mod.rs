@@ -451,6 +451,12 @@ impl<T: Clone> Future for Recv<'_, T> {
             Poll2::Closed => Err(RecvError::Closed),
             Poll2::Empty => {
                 unit.restore();
+                let resource = Arc::as_ptr(&this.rx.shared) as usize;
+                crate::diag::record_wait(crate::diag::WaitRecord::new(
+                    "broadcast.recv",
+                    None,
+                    resource,
+                ));
                 return Poll::Pending;
             }
         };

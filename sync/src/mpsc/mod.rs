@@ -267,8 +267,8 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        match self.slots().acquire().await {
-            Ok(p) => p.forget(),
+        match self.slots().acquire_unheld("mpsc.send").await {
+            Ok(()) => {}
             Err(_) => return Err(SendError(value)),
         }
         self.chan.push(value, false).map_err(SendError)
@@ -321,8 +321,8 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match self.slots().acquire().await {
-            Ok(p) => p.forget(),
+        match self.slots().acquire_unheld("mpsc.reserve").await {
+            Ok(()) => {}
             Err(_) => return Err(SendError(())),
         }
         self.permit_for_slot().ok_or(SendError(()))
@@ -347,7 +347,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<Self>> {
-        let acquired = self.slots().acquire().await.map(|p| p.forget()).is_ok();
+        let acquired = self.slots().acquire_unheld("mpsc.reserve").await.is_ok();
         if !acquired || self.permit_for_slot().map(core::mem::forget).is_none() {
             return Err(SendError(self));
         }
@@ -816,6 +816,8 @@ impl<T> Receiver<T> {
             }
             Err(Empty::Open) => {
                 unit.restore();
+                let resource = Arc::as_ptr(&self.chan) as usize;
+                crate::diag::record_wait(crate::diag::WaitRecord::new("mpsc.recv", None, resource));
                 Poll::Pending
             }
         }

@@ -455,7 +455,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        changed(&self.shared, &mut self.seen).await
+        changed(&self.shared, &mut self.seen, "watch.changed").await
     }
 
     /// Waits until the value satisfies `predicate` (checked on the current value first,
@@ -483,12 +483,15 @@ impl<T> Receiver<T> {
     ) -> Result<Ref<'_, T>, RecvError> {
         let Receiver { shared, seen } = self;
         loop {
-            let r = borrow_and_update(shared, seen);
-            if predicate(&r) {
-                return Ok(r);
+            {
+                // Scoped, so that the (non-`Send`) guard is not held across the await
+                // below and the future is `Send` (as tokio's is).
+                let r = borrow_and_update(shared, seen);
+                if predicate(&r) {
+                    return Ok(r);
+                }
             }
-            drop(r);
-            changed(shared, seen).await?;
+            changed(shared, seen, "watch.wait_for").await?;
         }
     }
 
@@ -515,8 +518,9 @@ fn borrow_and_update<'a, T>(shared: &'a Shared<T>, seen: &mut u64) -> Ref<'a, T>
     Ref { guard, changed }
 }
 
-fn changed<'a, T>(shared: &'a Shared<T>, seen: &'a mut u64) -> WaitRx<'a, T> {
+fn changed<'a, T>(shared: &'a Shared<T>, seen: &'a mut u64, kind: &'static str) -> WaitRx<'a, T> {
     WaitRx {
+        kind,
         shared,
         seen,
         key: None,
@@ -525,6 +529,8 @@ fn changed<'a, T>(shared: &'a Shared<T>, seen: &'a mut u64) -> WaitRx<'a, T> {
 
 /// The future of `changed`: registered under the waiters' lock, unregistered on drop.
 struct WaitRx<'a, T> {
+    /// The kind shown in dumps ("watch.changed", "watch.wait_for").
+    kind: &'static str,
     shared: &'a Shared<T>,
     seen: &'a mut u64,
     key: Option<u64>,
@@ -562,6 +568,8 @@ impl<T> Future for WaitRx<'_, T> {
             }
             None => {
                 unit.restore();
+                let resource = this.shared as *const Shared<T> as usize;
+                crate::diag::record_wait(crate::diag::WaitRecord::new(this.kind, None, resource));
                 Poll::Pending
             }
         }

@@ -89,6 +89,12 @@ pub(super) fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
     f(unsafe { current.as_ref() })
 }
 
+/// The index of the worker running on this thread, if any (rule WORKER-1): the
+/// `SlowPoll::worker` of a poll it runs.
+pub(crate) fn current_index() -> Option<usize> {
+    with_current(|w| w.map(|w| w.index))
+}
+
 /// Whether the calling thread is one of `shared`'s workers.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     let current = CURRENT.with(|c| c.get());
