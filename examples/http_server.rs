@@ -16,6 +16,10 @@
 //! curl http://127.0.0.1:3000/json
 //! ```
 //!
+//! With `MAGPIE_TOKIO_COMPAT=1` (and `--features hyper,tokio-compat`) the runtime is built
+//! with `Builder::enable_tokio_compat()`, for `scripts/http_bench.sh --compat` to measure
+//! what the tokio bridge costs a magpie-native request.
+//!
 //! `scripts/http_bench.sh` loads it with wrk beside its tokio twin
 //! (`benches/src/bin/http_server_tokio.rs`), which serves the same `service.rs`.
 
@@ -33,7 +37,11 @@ fn main() -> std::io::Result<()> {
         Ok(ms) => Duration::from_millis(ms.parse().expect("MAGPIE_HTTP_DRAIN_MS: milliseconds")),
         Err(_) => Duration::from_secs(10),
     };
-    let rt = magpie::Runtime::new()?;
+    let rt = if std::env::var_os("MAGPIE_TOKIO_COMPAT").is_some_and(|v| v == "1") {
+        tokio_compat_runtime()?
+    } else {
+        magpie::Runtime::new()?
+    };
     rt.block_on(run(("127.0.0.1", port), drain))
 }
 
@@ -61,4 +69,17 @@ pub async fn run(addr: impl magpie::net::ToSocketAddrs, drain: Duration) -> std:
     .await?;
     println!("drained; bye");
     Ok(())
+}
+
+#[cfg(feature = "tokio-compat")]
+fn tokio_compat_runtime() -> std::io::Result<magpie::Runtime> {
+    use magpie::compat::tokio::EnableTokioCompat;
+    magpie::Builder::new_multi_thread()
+        .enable_tokio_compat()
+        .build()
+}
+
+#[cfg(not(feature = "tokio-compat"))]
+fn tokio_compat_runtime() -> std::io::Result<magpie::Runtime> {
+    panic!("MAGPIE_TOKIO_COMPAT=1 needs the example built with --features hyper,tokio-compat")
 }
