@@ -120,13 +120,18 @@ fn main() -> std::io::Result<()> {
             "axum_server (magpie) listening on http://{}",
             listener.local_addr()?
         );
-        // LEAD: switch this to `magpie::signal::ctrl_c()` once magpie::signal lands
-        // (another helper is building it): `.with_graceful_shutdown(async {
-        // magpie::signal::ctrl_c().await.ok(); })`. Until then POST /shutdown sets it.
+        // Graceful shutdown on Ctrl-C, SIGTERM or `POST /shutdown` (the tests use the
+        // last): from here on a signal shuts the server down instead of killing it.
+        use magpie::signal::unix::{signal, SignalKind};
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigterm = signal(SignalKind::terminate())?;
         let stop = Arc::new(magpie::sync::Event::new());
         let signal = {
             let stop = Arc::clone(&stop);
-            async move { stop.wait().await }
+            async move {
+                let signals = magpie::select(sigint.recv(), sigterm.recv());
+                magpie::select(signals, stop.wait()).await;
+            }
         };
         magpie::compat::hyper::serve(listener, app(stop))
             .with_graceful_shutdown(signal)

@@ -72,11 +72,10 @@ async fn body(resp: hyper::Response<hyper::body::Incoming>) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-/// Drops the request half and waits for the client connection's task to end, so no
-/// connection is left for the runtime's shutdown to drop. (LEAD: dropping a live h2 client
-/// connection at runtime shutdown can deadlock: h2 wakes a task while holding its streams
-/// lock, and during shutdown magpie's `schedule` drops the woken, closed task's future
-/// inline (`task::drop_closed` from `schedule_local`), which re-enters that lock.)
+/// Drops the request half and waits for the client connection's task to end, so each test
+/// ends with its connections closed. (This test found the shutdown self-deadlock of a live
+/// h2 connection dropped by a worker's queue drain: tests/rt/shutdown.rs
+/// `a_wake_from_a_future_dropped_at_shutdown_is_not_dropped_inside_that_drop`.)
 async fn close<S, E: std::fmt::Debug>(send: S, conn: magpie::task::JoinHandle<Result<(), E>>) {
     drop(send);
     magpie::time::timeout(HANG, conn)

@@ -200,3 +200,97 @@ fn dropping_a_runtime_inside_its_own_task_does_not_deadlock() {
         }
     });
 }
+
+/// Regression (found by tests/https_server.rs, an h2 client connection alive at shutdown):
+/// shutdown dropped a queued task's future directly, and a wake that future's drop made
+/// while holding a lock (h2 wakes its streams under its own lock) reached `schedule`, found
+/// the runtime closed and dropped the woken task's future on the spot, inside that drop,
+/// whose own drop took the same lock: a self-deadlock. Every shutdown path now drops
+/// runnables through the one deferring drop (rule TASK-3), so the woken task's future is
+/// dropped after the first drop returned. `try_lock` turns the would-be deadlock into a
+/// flag.
+#[test]
+fn a_wake_from_a_future_dropped_at_shutdown_is_not_dropped_inside_that_drop() {
+    use std::sync::Mutex as StdMutex;
+    use std::task::{Poll, Waker};
+
+    struct WakesUnderLock {
+        lock: Arc<StdMutex<()>>,
+        wake: Arc<StdMutex<Option<Waker>>>,
+    }
+    impl Drop for WakesUnderLock {
+        fn drop(&mut self) {
+            let _held = self.lock.lock().unwrap();
+            if let Some(waker) = self.wake.lock().unwrap().take() {
+                waker.wake();
+            }
+        }
+    }
+    struct LocksOnDrop {
+        lock: Arc<StdMutex<()>>,
+        nested: Arc<AtomicUsize>,
+        dropped: Arc<AtomicUsize>,
+    }
+    impl Drop for LocksOnDrop {
+        fn drop(&mut self) {
+            if self.lock.try_lock().is_err() {
+                self.nested.fetch_add(1, Ordering::SeqCst);
+            }
+            self.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    within(30, "wake_from_a_drop_at_shutdown", || {
+        let rt = magpie::Builder::new_current_thread().build().unwrap();
+        let lock = Arc::new(StdMutex::new(()));
+        let b_waker = Arc::new(StdMutex::new(None::<Waker>));
+        let a_waker = Arc::new(StdMutex::new(None::<Waker>));
+        let nested = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        rt.block_on({
+            let (lock, b_waker, a_waker) = (lock.clone(), b_waker.clone(), a_waker.clone());
+            let (nested, dropped) = (nested.clone(), dropped.clone());
+            async move {
+                // B: parked forever; its drop takes the lock.
+                let guard = LocksOnDrop {
+                    lock: lock.clone(),
+                    nested,
+                    dropped,
+                };
+                let b_slot = b_waker.clone();
+                magpie::spawn(std::future::poll_fn(move |cx| {
+                    let _guard = &guard;
+                    *b_slot.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::<()>::Pending
+                }));
+                // A: parked, then woken so that it sits in the queue at shutdown; its drop
+                // wakes B while holding the lock.
+                let a = WakesUnderLock {
+                    lock,
+                    wake: b_waker.clone(),
+                };
+                let a_slot = a_waker.clone();
+                magpie::spawn(std::future::poll_fn(move |cx| {
+                    let _a = &a;
+                    *a_slot.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::<()>::Pending
+                }));
+                while a_waker.lock().unwrap().is_none() || b_waker.lock().unwrap().is_none() {
+                    magpie::yield_now().await;
+                }
+                a_waker.lock().unwrap().take().unwrap().wake();
+            }
+        });
+        drop(rt);
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "B's future was dropped once"
+        );
+        assert_eq!(
+            nested.load(Ordering::SeqCst),
+            0,
+            "B's future was dropped inside A's drop, under A's lock"
+        );
+    });
+}

@@ -79,7 +79,7 @@ impl Pool {
         let mut state = inner.state.lock().unwrap();
         if state.shutdown {
             drop(state);
-            drop(task); // cancelled: its JoinHandle reports it
+            crate::task::drop_closed(task); // cancelled (TASK-3): its JoinHandle reports it
             return;
         }
         state.queue.push_back(task);
@@ -110,7 +110,7 @@ impl Pool {
                 VecDeque::new()
             };
             drop(state);
-            drop(orphans);
+            orphans.into_iter().for_each(crate::task::drop_closed); // TASK-3
         }
     }
 
@@ -138,7 +138,7 @@ impl Pool {
         let cancelled = std::mem::take(&mut state.queue);
         inner.work.notify_all();
         drop(state);
-        drop(cancelled);
+        cancelled.into_iter().for_each(crate::task::drop_closed); // TASK-3
         let deadline = timeout.map(|t| Instant::now() + t);
         let own = usize::from(CURRENT_POOL.with(|p| std::ptr::eq(p.get(), Arc::as_ptr(inner))));
         let mut state = inner.state.lock().unwrap();

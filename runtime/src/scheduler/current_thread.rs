@@ -124,7 +124,7 @@ impl Shared {
 
     fn drain_injector(&self) {
         let tasks = std::mem::take(&mut *self.injector.lock().unwrap());
-        drop(tasks);
+        tasks.into_iter().for_each(crate::task::drop_closed); // rule TASK-3
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
@@ -330,8 +330,13 @@ impl Stop for Shared {
             tasks.append(&mut core.local);
             tasks
         });
-        // Dropped outside the lock: a future's drop may wake other tasks.
-        drop(tasks);
+        // Outside the lock, one at a time through the deferring drop (rule TASK-3): a
+        // future's drop may wake other tasks of this closed runtime, whose futures must
+        // not be dropped inside it.
+        tasks
+            .into_iter()
+            .flatten()
+            .for_each(crate::task::drop_closed);
         self.drain_injector();
     }
 }

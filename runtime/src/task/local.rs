@@ -306,7 +306,7 @@ where
         set.push(runnable);
     } else {
         // The runtime is shut down: rule TASK-3 (on the owner thread).
-        drop(runnable);
+        super::drop_closed(runnable);
     }
     JoinHandle::new(task)
 }

@@ -124,7 +124,7 @@ where
         Scheduler::schedule_spawned(runnable);
     } else {
         // The runtime is shut down: rule TASK-3.
-        drop(runnable);
+        super::drop_closed(runnable);
     }
     JoinHandle::new(task)
 }

@@ -66,7 +66,7 @@ impl Shared {
 
     fn drain_injector(&self) {
         while let Some(task) = self.injector.pop() {
-            drop(task);
+            crate::task::drop_closed(task); // rule TASK-3
         }
     }
 

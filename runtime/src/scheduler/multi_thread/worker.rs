@@ -306,7 +306,7 @@ impl Worker {
         loop {
             let task = self.lifo.take().or_else(|| self.local.pop());
             match task {
-                Some(task) => drop(task),
+                Some(task) => crate::task::drop_closed(task), // rule TASK-3
                 None => break,
             }
         }
