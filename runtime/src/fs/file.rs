@@ -31,6 +31,13 @@
 //!   pool has not started yet.
 //! - F5. A `poll_seek` whose seek is in flight gets that seek's result if it asks for the
 //!   same `SeekFrom` again (a future being polled again); otherwise a new seek is made.
+//! - F6. A read hop that read all of what a regular file's size said was left makes one
+//!   more small read in the same hop: if it returns 0 the buffer remembers the end, and
+//!   the first read that finds the buffer drained returns `Ok(0)` without a hop (so a
+//!   file read to its end takes one hop fewer than it would otherwise). Bytes that
+//!   probe finds (the file grew) are kept as read-ahead. The remembered end is an
+//!   observation made earlier in the same sequence of reads, as if the caller's read had
+//!   happened then; any write, seek or `set_len` forgets it, and so does returning it.
 
 use std::fs::{Metadata, Permissions};
 use std::future::{poll_fn, Future};
@@ -117,33 +124,43 @@ enum Operation {
     Seek(io::Result<u64>, SeekFrom),
 }
 
-/// Bytes read ahead (`buf[pos..]`), or bytes to write.
+/// Bytes read ahead (`data[pos..end]`), or bytes to write.
+///
+/// `data` only grows: its length is how much of it has ever been initialised, so a hop
+/// reads into memory zeroed once per `File` rather than once per hop.
 #[derive(Default)]
 struct Buf {
-    buf: Vec<u8>,
+    data: Vec<u8>,
     pos: usize,
+    end: usize,
+    /// The hop that filled `data[..end]` then saw the end of the file (rule F6).
+    eof: bool,
 }
 
 impl Buf {
     fn len(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Empties the buffer and forgets an end of file seen (rule F6).
     fn clear(&mut self) {
-        self.buf.clear();
         self.pos = 0;
+        self.end = 0;
+        self.eof = false;
     }
 
     fn copy_to(&mut self, dst: &mut [u8]) -> usize {
         let n = self.len().min(dst.len());
-        dst[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
         self.pos += n;
-        if self.pos == self.buf.len() {
-            self.clear();
+        if self.pos == self.end {
+            // Drained: keep `eof`, for the read that asks next.
+            self.pos = 0;
+            self.end = 0;
         }
         n
     }
@@ -151,7 +168,15 @@ impl Buf {
     fn copy_from(&mut self, src: &[u8], max: usize) -> usize {
         debug_assert!(self.is_empty());
         let n = src.len().min(max);
-        self.buf.extend_from_slice(&src[..n]);
+        self.clear();
+        if self.data.len() < n {
+            // Grows without zeroing first: the copy initialises it.
+            self.data.clear();
+            self.data.extend_from_slice(&src[..n]);
+        } else {
+            self.data[..n].copy_from_slice(&src[..n]);
+        }
+        self.end = n;
         n
     }
 
@@ -162,37 +187,69 @@ impl Buf {
         back
     }
 
-    fn read_from(&mut self, mut rd: &std::fs::File, len: usize) -> io::Result<usize> {
+    /// Reads up to `len` bytes. If `rest` (what the file's size says is left) was all read,
+    /// one more read looks for the end in the same hop (rule F6).
+    fn read_from(
+        &mut self,
+        rd: &std::fs::File,
+        len: usize,
+        rest: Option<usize>,
+    ) -> io::Result<usize> {
         debug_assert!(self.is_empty());
-        self.buf.resize(len, 0);
-        let res = loop {
-            match rd.read(&mut self.buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => break r,
+        self.clear();
+        if self.data.len() < len {
+            self.data.resize(len, 0);
+        }
+        let n = read_retrying(rd, &mut self.data[..len])?;
+        self.end = n;
+        if n > 0 && rest == Some(n) {
+            let mut probe = [0u8; 512];
+            match read_retrying(rd, &mut probe) {
+                Ok(0) => self.eof = true,
+                Ok(more) => {
+                    // The file grew since its size was read: keep what came.
+                    if self.data.len() < n + more {
+                        self.data.resize(n + more, 0);
+                    }
+                    self.data[n..n + more].copy_from_slice(&probe[..more]);
+                    self.end = n + more;
+                }
+                // The bytes already read are good; the next read meets the error again.
+                Err(_) => {}
             }
-        };
-        self.buf.truncate(*res.as_ref().unwrap_or(&0));
-        res
+        }
+        Ok(self.end)
     }
 
     fn write_to(&mut self, mut wr: &std::fs::File) -> io::Result<()> {
-        let res = wr.write_all(&self.buf[self.pos..]);
+        let res = wr.write_all(&self.data[self.pos..self.end]);
         self.clear();
         res
     }
 }
 
+/// `read(2)`, retried on `EINTR`.
+fn read_retrying(mut rd: &std::fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match rd.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 /// The length of a read hop (rule F1): `len`, or more of a regular file's rest, up to
-/// `max`.
-fn read_len(mut file: &std::fs::File, len: usize, max: usize) -> usize {
+/// `max`; and that rest, if the file's size told it (rule F6).
+fn read_len(mut file: &std::fs::File, len: usize, max: usize) -> (usize, Option<usize>) {
     let rest = file
         .metadata()
         .ok()
         .filter(|m| m.is_file())
-        .and_then(|m| m.len().checked_sub(file.stream_position().ok()?));
-    match rest.and_then(|r| usize::try_from(r).ok()) {
-        Some(rest) if rest > len => rest.min(max),
-        _ => len,
+        .and_then(|m| m.len().checked_sub(file.stream_position().ok()?))
+        .and_then(|r| usize::try_from(r).ok());
+    match rest {
+        Some(rest) if rest > len => (rest.min(max), Some(rest)),
+        _ => (len, rest),
     }
 }
 
@@ -275,14 +332,20 @@ impl Inner {
                 self.state = State::Idle(Some(buf));
                 return Poll::Ready(Ok(n));
             }
+            if buf.eof {
+                // The hop that filled the buffer saw the end (rule F6): this read is it.
+                buf.eof = false;
+                self.state = State::Idle(Some(buf));
+                return Poll::Ready(Ok(0));
+            }
             let len = dst
                 .len()
                 .clamp(self.read_ahead.min(self.max_buf), self.max_buf);
             let max = self.max_buf;
             let std = std.clone();
             self.start(move || {
-                let len = read_len(&std, len, max);
-                let res = buf.read_from(&std, len);
+                let (len, rest) = read_len(&std, len, max);
+                let res = buf.read_from(&std, len, rest);
                 (Operation::Read(res), buf)
             })?;
         }
@@ -712,10 +775,11 @@ mod tests {
             }
             assert!(back == data, "read back differs");
             let hops = f.inner.get_mut().hops;
-            // Four of 2 MiB (the file's size is known), one that sees the end.
+            // Four of 2 MiB (the file's size is known); the last one also sees the end
+            // (rule F6).
             assert_eq!(
                 hops,
-                LEN / MAX_BUF + 1,
+                LEN / MAX_BUF,
                 "pool hops for 8 MiB read 8 KiB at a time"
             );
 
@@ -737,6 +801,46 @@ mod tests {
                 f.inner.get_mut().read_ahead > READ_AHEAD,
                 "read-ahead grew on a socket"
             );
+        });
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Rule F6: the end seen by a hop is returned once, without a hop; the read after it,
+    /// and any read after a seek, asks the file again (it may have grown).
+    #[test]
+    fn an_end_of_file_seen_early_is_returned_once_then_the_file_is_asked_again() {
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        let path = std::env::temp_dir().join(format!("magpie-fs-eof-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        rt.block_on(async {
+            let mut f = File::open(&path).await.unwrap();
+            let mut buf = [0u8; 64];
+            assert_eq!(f.read(&mut buf).await.unwrap(), 10);
+            assert_eq!(&buf[..10], b"0123456789");
+            assert_eq!(f.inner.get_mut().hops, 1, "the first hop saw the end too");
+            // The file grows now; the end seen before is still returned once, no hop.
+            let mut w = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap();
+            std::io::Write::write_all(&mut w, b"abc").unwrap();
+            assert_eq!(f.read(&mut buf).await.unwrap(), 0);
+            assert_eq!(f.inner.get_mut().hops, 1, "the remembered end took no hop");
+            // The next read asks the file and finds what was appended.
+            assert_eq!(f.read(&mut buf).await.unwrap(), 3);
+            assert_eq!(&buf[..3], b"abc");
+            assert_eq!(f.read(&mut buf).await.unwrap(), 0);
+            // A seek forgets a remembered end.
+            poll_fn(|cx| Pin::new(&mut f).poll_seek(cx, SeekFrom::Start(11)))
+                .await
+                .unwrap();
+            assert_eq!(f.read(&mut buf).await.unwrap(), 2);
+            assert_eq!(&buf[..2], b"bc");
+            // read_to_end of the grown file: all of it.
+            let mut g = File::open(&path).await.unwrap();
+            let mut all = Vec::new();
+            g.read_to_end(&mut all).await.unwrap();
+            assert_eq!(all, b"0123456789abc");
         });
         std::fs::remove_file(&path).unwrap();
     }

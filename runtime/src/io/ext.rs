@@ -62,6 +62,7 @@ pub trait AsyncReadExt: AsyncRead {
             reader: self,
             buf,
             read: 0,
+            chunk: 0,
         }
     }
 }
@@ -230,20 +231,65 @@ pub struct ReadToEnd<'a, R: ?Sized> {
     reader: &'a mut R,
     buf: &'a mut Vec<u8>,
     read: usize,
+    /// The most the next read asks for; 0 until the first poll.
+    chunk: usize,
 }
+
+/// The least [`ReadToEnd`] asks a read for, and the most it starts with.
+const READ_CHUNK_MIN: usize = 8 * 1024;
+const READ_CHUNK_MAX: usize = 2 * 1024 * 1024;
 
 impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
     type Output = io::Result<usize>;
+    /// Reads straight into the vector's spare room (zeroed once per room and poll: no
+    /// `unsafe`), as much as the caller reserved up to 2 MiB at first, twice as much after
+    /// each room that filled. When the vector is full, a 32-byte probe read looks for the end
+    /// before the vector grows (a vector reserved to a file's exact size is common).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut chunk = [0u8; 8 * 1024];
+        if this.chunk == 0 {
+            let spare = this.buf.capacity() - this.buf.len();
+            this.chunk = spare.clamp(READ_CHUNK_MIN, READ_CHUNK_MAX);
+        }
         loop {
-            let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut chunk))?;
-            if n == 0 {
-                return Poll::Ready(Ok(this.read));
+            let start = this.buf.len();
+            let spare = this.buf.capacity() - start;
+            if spare == 0 {
+                let mut probe = [0u8; 32];
+                let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut probe))?;
+                if n == 0 {
+                    return Poll::Ready(Ok(this.read));
+                }
+                this.buf.extend_from_slice(&probe[..n]);
+                this.read += n;
+                continue;
             }
-            this.buf.extend_from_slice(&chunk[..n]);
-            this.read += n;
+            // One zeroed room, filled by as many reads as it takes, then cut to what came.
+            let end = start + spare.min(this.chunk);
+            this.buf.resize(end, 0);
+            let mut at = start;
+            let outcome = loop {
+                match Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[at..end]) {
+                    Poll::Ready(Ok(0)) => break Poll::Ready(Ok(true)),
+                    Poll::Ready(Ok(n)) => {
+                        at = (at + n).min(end);
+                        if at == end {
+                            break Poll::Ready(Ok(false));
+                        }
+                    }
+                    Poll::Ready(Err(e)) => break Poll::Ready(Err(e)),
+                    Poll::Pending => break Poll::Pending,
+                }
+            };
+            this.buf.truncate(at);
+            this.read += at - start;
+            match outcome {
+                // The room filled: ask for more next time.
+                Poll::Ready(Ok(false)) => this.chunk = (this.chunk * 2).min(READ_CHUNK_MAX),
+                Poll::Ready(Ok(true)) => return Poll::Ready(Ok(this.read)),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }
@@ -469,5 +515,80 @@ impl AsyncWrite for Sink {
     }
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out `data` in reads of at most `max` bytes, counting reads and their lengths.
+    struct Counting<'a> {
+        data: &'a [u8],
+        max: usize,
+        asked: Vec<usize>,
+    }
+
+    impl AsyncRead for Counting<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            dst: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            self.asked.push(dst.len());
+            let n = dst.len().min(self.max).min(self.data.len());
+            dst[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// A vector reserved to the exact size is filled in one read, then a small probe
+    /// finds the end: it does not grow (and is not zero-filled) past what was reserved.
+    #[test]
+    fn read_to_end_into_an_exactly_reserved_vector_reads_once_and_does_not_grow() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        let mut r = Counting {
+            data: &data,
+            max: usize::MAX,
+            asked: Vec::new(),
+        };
+        let mut out = Vec::with_capacity(data.len());
+        let n = crate::block_on(r.read_to_end(&mut out)).unwrap();
+        assert_eq!(n, data.len());
+        assert!(out == data);
+        assert_eq!(out.capacity(), data.len(), "the vector grew");
+        assert_eq!(r.asked, [data.len(), 32], "one read of all, one probe");
+    }
+
+    /// Short reads, an empty vector with no room, and bytes past the reservation all end
+    /// with every byte in order; reads grow past the first size while they come back full.
+    #[test]
+    fn read_to_end_keeps_every_byte_across_short_reads_and_growth() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        for (reserve, max) in [(0, usize::MAX), (0, 1000), (10, 7), (200_000, usize::MAX)] {
+            let mut r = Counting {
+                data: &data,
+                max,
+                asked: Vec::new(),
+            };
+            let mut out = Vec::with_capacity(reserve);
+            let n = crate::block_on(r.read_to_end(&mut out)).unwrap();
+            assert_eq!(n, data.len(), "reserve {reserve}, reads of {max}");
+            assert!(out == data, "reserve {reserve}, reads of {max}: bytes differ");
+        }
+        // Full reads double the size asked for.
+        let mut r = Counting {
+            data: &data,
+            max: usize::MAX,
+            asked: Vec::new(),
+        };
+        let mut out = Vec::new();
+        crate::block_on(r.read_to_end(&mut out)).unwrap();
+        assert!(
+            r.asked.iter().any(|&len| len > READ_CHUNK_MIN),
+            "reads grew: {:?}",
+            r.asked
+        );
     }
 }
