@@ -255,6 +255,12 @@ impl Handle {
         Handle { scheduler }
     }
 
+    /// The runtime's shared services (registry, driver, pool, diagnostics' counters).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn services(&self) -> &crate::scheduler::Services {
+        self.scheduler.services()
+    }
+
     /// The runtime running the current task, worker thread or `block_on`.
     ///
     /// # Panics

@@ -14,6 +14,10 @@ use crate::task::TaskId;
 /// The snapshot behind `Handle::dump`: one copy per listed task, read without a worker.
 pub(crate) fn snapshot(scheduler: &Scheduler) -> Dump {
     let now = now_ns();
+    scheduler
+        .services()
+        .snapshots
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tasks = Vec::new();
     scheduler.owned().for_each(|header| {
         tasks.push(header.diag.snapshot(header.id, header.name.as_deref(), now));
@@ -156,10 +160,6 @@ pub struct TaskInfo {
     pub(crate) polls: u64,
     pub(crate) idle_for: Option<Duration>,
     pub(crate) waiting_on: Option<WaitTarget>,
-    /// The worker running (or that last ran) its poll; `None` off a worker. Read by the
-    /// watchdog, which is not built under loom.
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) worker: Option<usize>,
 }
 
 impl TaskInfo {

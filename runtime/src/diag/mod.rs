@@ -35,6 +35,7 @@
 
 pub(crate) mod dump;
 mod graph;
+pub(crate) mod stamps;
 pub(crate) mod task;
 #[cfg(all(test, not(loom)))]
 mod tests;

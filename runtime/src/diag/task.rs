@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use magpie_sync::diag::TaskRecord;
 
+use super::stamps::PollStamps;
 use super::{TaskInfo, TaskState, WaitTarget};
-use crate::loom::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use crate::loom::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::task::TaskId;
 
 /// Per-task diagnostics, in `task::Header`: `repr(C)`, the fields every poll writes first.
@@ -29,10 +30,6 @@ pub(crate) struct TaskDiag {
     running: AtomicBool,
     /// Rule DIAG-4.
     scheduled: AtomicBool,
-    /// 1 + the index of the worker running the current (or last) poll; 0: not a worker
-    /// (a current-thread runtime). One relaxed store per poll; beside the flags, in the
-    /// padding before the next 8-byte field.
-    worker: AtomicU32,
     /// When the last poll ended (or the task was spawned), in [`now_ns`]'s coarse
     /// nanoseconds.
     last_poll_end: AtomicU64,
@@ -49,7 +46,6 @@ impl TaskDiag {
             running: AtomicBool::new(false),
             scheduled: AtomicBool::new(true),
             last_poll_end: AtomicU64::new(now),
-            worker: AtomicU32::new(0),
         }
     }
 
@@ -62,7 +58,7 @@ impl TaskDiag {
     /// Around one poll: Running, then not running and the poll's end time (rule DIAG-4).
     /// The caller has entered the sync crate's record (`TaskFuture::poll`).
     #[inline(always)]
-    pub(crate) fn poll<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn poll<R>(&self, stamps: Option<&PollStamps>, f: impl FnOnce() -> R) -> R {
         struct End<'a>(&'a TaskDiag);
         impl Drop for End<'_> {
             #[inline(always)]
@@ -72,12 +68,15 @@ impl TaskDiag {
                 d.running.store(false, Ordering::Relaxed);
             }
         }
-        let worker = crate::scheduler::multi_thread::worker::current_index()
-            .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX));
-        self.worker.store(worker, Ordering::Relaxed);
         self.scheduled.store(false, Ordering::Relaxed);
         self.running.store(true, Ordering::Relaxed);
         let _end = End(self);
+        // Rule WD-1 reads the slot (`stamps.rs`): only with a slow-poll threshold. Slot 0
+        // off a worker, worker + 1 on one.
+        let _stamp = stamps.and_then(|s| {
+            let slot = crate::scheduler::multi_thread::worker::current_index().map_or(0, |i| i + 1);
+            s.begin(slot, self.record.id())
+        });
         f()
     }
 
@@ -108,10 +107,6 @@ impl TaskDiag {
             polls: self.record.polls(),
             idle_for,
             waiting_on,
-            worker: match self.worker.load(Ordering::Relaxed) {
-                0 => None,
-                w => Some((w - 1) as usize),
-            },
         }
     }
 }

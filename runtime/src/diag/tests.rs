@@ -68,3 +68,55 @@ fn a_dump_after_shutdown_is_empty() {
         assert!(handle.dump().tasks().is_empty());
     }
 }
+
+/// Rule WD-1: the slow-poll watchdog reads the poll stamps every tick and takes a dump only
+/// to report a slow poll (it used to dump every task every tick).
+#[cfg(not(miri))]
+#[test]
+fn the_slow_poll_watchdog_dumps_only_to_report_a_slow_poll() {
+    use std::time::Duration;
+    let mut multi = Builder::new_multi_thread();
+    multi.worker_threads(2);
+    for mut b in [multi, Builder::new_current_thread()] {
+        let reports = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let r = reports.clone();
+        let rt = b
+            .slow_poll_threshold(Duration::from_millis(8))
+            .on_slow_poll(move |_| {
+                r.fetch_add(1, Ordering::Relaxed);
+            })
+            .build()
+            .unwrap();
+        for _ in 0..1000 {
+            drop(rt.spawn(std::future::pending::<()>()));
+        }
+        // Busy but never slow: short polls for 100 ms, about 50 ticks of 2 ms.
+        rt.block_on(rt.spawn(async {
+            let start = std::time::Instant::now();
+            while start.elapsed() < Duration::from_millis(100) {
+                crate::yield_now().await;
+            }
+        }))
+        .unwrap();
+        let services = rt.handle().services();
+        assert_eq!(
+            services.snapshots.load(Ordering::Relaxed),
+            0,
+            "a tick with no slow poll took a dump"
+        );
+        assert_eq!(reports.load(Ordering::Relaxed), 0);
+        rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(60)) }))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            reports.load(Ordering::Relaxed),
+            1,
+            "one slow poll, one report"
+        );
+        assert_eq!(
+            services.snapshots.load(Ordering::Relaxed),
+            1,
+            "one dump, to report it"
+        );
+    }
+}

@@ -1,12 +1,17 @@
 //! The watchdog thread behind `Builder::detect_deadlocks` and `Builder::slow_poll_threshold`.
 //!
-//! One background thread per runtime that only reads: every tick it takes a
-//! [`Dump`](super::Dump) (which needs no worker) and
+//! One background thread per runtime that only reads. Every tick it reads the polls in
+//! progress (one stamp per scheduler thread, `stamps.rs`), and when a deadlock or stall
+//! check is due it takes a [`Dump`](super::Dump) (which needs no worker):
 //!
-//! - WD-1 (slow polls): notes each task it sees `Running` with its poll count; a task seen
-//!   running the same poll for at least the threshold is reported once, while the poll still
-//!   runs. `elapsed` is measured from the first tick that saw the poll, so it is a lower
-//!   bound, late by at most one tick (a quarter of the threshold);
+//! - WD-1 (slow polls): notes each poll in progress (its thread's slot and poll number,
+//!   rule STAMP-1); a poll seen in progress for at least the threshold is reported once,
+//!   while it still runs. `elapsed` is measured from the first tick that saw the poll, so it
+//!   is a lower bound, late by at most one tick (a quarter of the threshold). Only then is
+//!   a dump taken, for the task's name and spawn location: a tick costs one read per
+//!   worker, whatever the number of tasks (it was a dump of every task each tick, which on
+//!   two cores slowed the lock-heavy rows and would have kept a core busy with 100,000
+//!   tasks);
 //! - WD-2 (deadlocks): every period, lists the cycles of the wait-for graph with each
 //!   member's poll count; a cycle is reported only if the previous check saw exactly the
 //!   same cycle with the same poll counts (nothing in it moved for a whole period), and
@@ -34,6 +39,8 @@ use std::time::Duration;
 #[cfg(not(loom))]
 use std::time::Instant;
 
+#[cfg(not(loom))]
+use super::stamps::Sighting;
 use super::Deadlock;
 #[cfg(not(loom))]
 use super::TaskState;
@@ -341,9 +348,9 @@ impl fmt::Debug for Watchdog {
 #[cfg(not(loom))]
 struct State {
     settings: Settings,
-    /// WD-1: (task, poll) first seen running at.
-    running: HashMap<(TaskId, u64), Instant>,
-    slow_reported: HashSet<(TaskId, u64)>,
+    /// WD-1: polls in progress, first seen at.
+    running: HashMap<Sighting, Instant>,
+    slow_reported: HashSet<Sighting>,
     /// WD-2: the cycles of the previous check, and those already reported.
     previous: HashSet<Vec<(TaskId, u64)>>,
     reported: HashSet<Vec<(TaskId, u64)>>,
@@ -395,11 +402,20 @@ impl State {
                     return;
                 }
             }
-            let dump = super::dump::snapshot(scheduler);
             let now = Instant::now();
-            if let Some(threshold) = self.settings.slow_poll_threshold {
-                self.check_slow(&dump, threshold, now);
+            if let (Some(threshold), Some(stamps)) = (
+                self.settings.slow_poll_threshold,
+                scheduler.services().poll_stamps.as_ref(),
+            ) {
+                self.check_slow(stamps.sightings(), threshold, now, || {
+                    super::dump::snapshot(scheduler)
+                });
             }
+            let due = |at: Option<Instant>| at.is_some_and(|at| now >= at);
+            if !due(self.next_deadlock_check) && !due(self.next_stall_check) {
+                continue;
+            }
+            let dump = super::dump::snapshot(scheduler);
             if let Some(at) = self.next_deadlock_check {
                 if now >= at {
                     self.check_deadlocks(&dump);
@@ -448,29 +464,48 @@ impl State {
         self.stall_previous = Some(key);
     }
 
-    fn check_slow(&mut self, dump: &super::Dump, threshold: Duration, now: Instant) {
+    /// WD-1 over the polls in progress now; `dump` is called (once at most) only when a
+    /// poll is to be reported, for the task's name and spawn location.
+    fn check_slow(
+        &mut self,
+        sightings: Vec<Sighting>,
+        threshold: Duration,
+        now: Instant,
+        dump: impl FnOnce() -> super::Dump,
+    ) {
+        let mut dump = Some(dump);
+        let mut taken: Option<super::Dump> = None;
         let mut seen = HashMap::new();
-        for t in dump
-            .tasks()
-            .iter()
-            .filter(|t| t.state == TaskState::Running)
-        {
-            let key = (t.id, t.polls);
+        for key in sightings {
             let since = *self.running.get(&key).unwrap_or(&now);
             seen.insert(key, since);
             let elapsed = now - since;
-            if elapsed >= threshold && self.slow_reported.insert(key) {
-                let p = SlowPoll {
-                    task: t.id,
-                    name: t.name.clone(),
-                    spawned_at: t.spawned_at,
-                    elapsed,
-                    worker: t.worker,
-                };
-                match &self.settings.on_slow_poll {
-                    Some(f) => f(&p),
-                    None => eprintln!("magpie: slow poll: {p}"),
-                }
+            if elapsed < threshold || !self.slow_reported.insert(key) {
+                continue;
+            }
+            if let Some(f) = dump.take() {
+                taken = Some(f());
+            }
+            let Some(id) = TaskId::from_u64(key.task) else {
+                continue;
+            };
+            // A task gone from the dump finished its poll meanwhile: nothing to report.
+            let Some(t) = taken
+                .as_ref()
+                .and_then(|d| d.tasks().iter().find(|t| t.id == id))
+            else {
+                continue;
+            };
+            let p = SlowPoll {
+                task: id,
+                name: t.name.clone(),
+                spawned_at: t.spawned_at,
+                elapsed,
+                worker: key.slot.checked_sub(1),
+            };
+            match &self.settings.on_slow_poll {
+                Some(f) => f(&p),
+                None => eprintln!("magpie: slow poll: {p}"),
             }
         }
         self.slow_reported.retain(|k| seen.contains_key(k));

@@ -575,7 +575,10 @@ mod tests {
             let mut out = Vec::with_capacity(reserve);
             let n = crate::block_on(r.read_to_end(&mut out)).unwrap();
             assert_eq!(n, data.len(), "reserve {reserve}, reads of {max}");
-            assert!(out == data, "reserve {reserve}, reads of {max}: bytes differ");
+            assert!(
+                out == data,
+                "reserve {reserve}, reads of {max}: bytes differ"
+            );
         }
         // Full reads double the size asked for.
         let mut r = Counting {

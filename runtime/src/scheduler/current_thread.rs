@@ -84,7 +84,7 @@ impl Shared {
     pub(crate) fn new(config: Config) -> std::io::Result<Arc<Shared>> {
         let parker = Parker::new();
         let unparker = parker.unparker().clone();
-        let services = Services::new(config, 1)?;
+        let services = Services::new(config, 1, 0)?;
         Ok(Arc::new(Shared {
             injector: Mutex::new(VecDeque::new()),
             core: Mutex::new(Some(Box::new(Core {

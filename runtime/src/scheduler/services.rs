@@ -55,6 +55,10 @@ pub(crate) struct Services {
     /// How many `block_on` calls are running on this runtime: their futures are not tasks
     /// and record no waits, so the stall watchdog never reports while one runs.
     pub(crate) block_ons: std::sync::atomic::AtomicUsize,
+    /// The polls in progress, for the slow-poll watchdog (rule WD-1); only with a threshold.
+    pub(crate) poll_stamps: Option<crate::diag::stamps::PollStamps>,
+    /// Dumps taken of this runtime (`Handle::dump` and the watchdog's), for tests.
+    pub(crate) snapshots: std::sync::atomic::AtomicUsize,
 }
 
 /// The scheduler-specific steps of [`Services::shutdown`].
@@ -72,12 +76,17 @@ pub(crate) trait Stop {
 
 impl Services {
     /// The services of a new runtime: a driver, an idle blocking pool, a registry with at
-    /// least `registry_shards` shards.
+    /// least `registry_shards` shards; poll stamps for `workers` workers if the slow-poll
+    /// watchdog is on.
     ///
     /// # Errors
     ///
     /// The OS's error if the driver's poller cannot be created.
-    pub(crate) fn new(config: Config, registry_shards: usize) -> io::Result<Services> {
+    pub(crate) fn new(
+        config: Config,
+        registry_shards: usize,
+        workers: usize,
+    ) -> io::Result<Services> {
         let clock = crate::time::clock::Clock::new(config.clock_pausable, config.start_paused);
         let driver = Driver::with_clock(clock)?;
         let blocking = Pool::new(
@@ -86,13 +95,19 @@ impl Services {
             format!("{}-blocking", config.thread_name),
             config.thread_stack_size,
         );
+        let poll_stamps = config
+            .watchdog
+            .slow_poll_threshold
+            .map(|_| crate::diag::stamps::PollStamps::new(workers));
         Ok(Services {
+            poll_stamps,
             owned: OwnedTasks::new(registry_shards),
             closed: CachePadded::new(AtomicBool::new(false)),
             driver,
             blocking,
             config,
             block_ons: std::sync::atomic::AtomicUsize::new(0),
+            snapshots: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 

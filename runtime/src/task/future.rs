@@ -74,7 +74,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 },
             ));
         }
-        let outcome = header.diag.poll(|| {
+        let stamps = header.scheduler.services().poll_stamps.as_ref();
+        let outcome = header.diag.poll(stamps, || {
             catch_unwind(AssertUnwindSafe(|| {
                 let future = slot
                     .as_mut()

@@ -123,7 +123,7 @@ impl Runtime {
             });
             locals.push((local, parker));
         }
-        let services = Services::new(config, 4 * n)?;
+        let services = Services::new(config, 4 * n, n)?;
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
             injector: Injector::new(),
