@@ -12,6 +12,12 @@
 //!
 //! tower-http's `TimeoutLayer` sleeps on tokio's timer: the runtime is built with
 //! `enable_tokio_compat()` (feature `tokio-compat`) so it works inside magpie's tasks.
+//!
+//! Two settings from the environment, for `scripts/http_bench.sh --axum` experiments:
+//! `MAGPIE_AXUM_TIMEOUT_MS` (the timeout layer's limit, default 500; `0` leaves the layer
+//! out, on the tokio twin too, which builds the same `app`) and
+//! `MAGPIE_HEADER_READ_TIMEOUT_MS` (`serve`'s header read timeout, default 30,000; `0`
+//! turns it off, as `axum::serve` on tokio has it: it sets no hyper timer).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,19 +87,32 @@ pub fn app(shutdown: Arc<magpie::sync::Event>) -> Router {
         count: Arc::new(magpie::sync::Mutex::new(0)),
         shutdown,
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(hello))
         .route("/count", get(get_count).post(add))
         .route("/whoami", get(whoami))
         .route("/echo", post(echo))
         .route("/slow", get(slow))
         .route("/shutdown", post(request_shutdown))
-        .layer(DefaultBodyLimit::max(1024))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        .layer(DefaultBodyLimit::max(1024));
+    let router = match env_ms("MAGPIE_AXUM_TIMEOUT_MS", 500) {
+        0 => router,
+        ms => router.layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_millis(500),
-        ))
-        .with_state(state)
+            Duration::from_millis(ms),
+        )),
+    };
+    router.with_state(state)
+}
+
+/// A duration in ms from the environment, or `default`.
+fn env_ms(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a whole number of milliseconds, not {v:?}")),
+        Err(_) => default,
+    }
 }
 
 #[allow(dead_code)] // the tests include this file for `app` only
@@ -133,7 +152,12 @@ fn main() -> std::io::Result<()> {
                 magpie::select(signals, stop.wait()).await;
             }
         };
+        let header_timeout = match env_ms("MAGPIE_HEADER_READ_TIMEOUT_MS", 30_000) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        };
         magpie::compat::hyper::serve(listener, app(stop))
+            .header_read_timeout(header_timeout)
             .with_graceful_shutdown(signal)
             .await
     })
