@@ -552,3 +552,26 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let rt = Runtime::new().unwrap_or_else(|e| panic!("could not start a magpie runtime: {e}"));
     rt.block_on(future)
 }
+
+/// `LocalSet::block_on` lives with the facade it takes, so `task/` never imports
+/// `Runtime` (issue 14's import rule).
+impl crate::task::LocalSet {
+    /// Runs `future` and the set's tasks on this thread inside `rt`'s `block_on`:
+    /// `rt.block_on(self.run_until(future))`.
+    ///
+    /// # Panics
+    ///
+    /// As [`Runtime::block_on`](crate::Runtime::block_on) (inside another runtime).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = magpie_runtime::Runtime::new().unwrap();
+    /// let local = magpie_runtime::task::LocalSet::new();
+    /// assert_eq!(local.block_on(&rt, async { 1 + 1 }), 2);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, rt: &Runtime, future: F) -> F::Output {
+        rt.block_on(self.run_until(future))
+    }
+}

@@ -1,4 +1,8 @@
 //! Diagnostics (issue 15): dumps, deadlock cycles, the watchdogs.
+//!
+//! Longer than 600 lines on purpose: the dump, the cycle finder and the three watchdogs
+//! share the runtime and reporter helpers at the top; `diag_waits.rs` holds the per-primitive
+//! wait records.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

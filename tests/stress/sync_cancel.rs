@@ -6,6 +6,10 @@
 //! was delivered exactly once or is still in the queue, and no waiter hangs: each
 //! primitive's storm runs under its own deadline, and a hang fails the test naming it.
 //!
+//! Longer than 600 lines on purpose: one storm harness (`storm`, the deadline, the random
+//! cancellation) shared by a section per primitive; split per primitive, every file would
+//! carry a copy of the harness or reach into a shared one for all but a few lines.
+//!
 //! The wake-up primitives (Notify, Condition) run a token protocol that exposes a lost
 //! grant as a hang: one notification is outstanding at a time and the next is only sent
 //! once a waiter consumed it, so a grant swallowed by a cancelled waiter stalls the run.

@@ -505,25 +505,6 @@ impl LocalSet {
             _not_send: PhantomData,
         }
     }
-
-    /// Runs `future` and the set's tasks on this thread inside `rt`'s `block_on`:
-    /// `rt.block_on(self.run_until(future))`.
-    ///
-    /// # Panics
-    ///
-    /// As [`Runtime::block_on`](crate::Runtime::block_on) (inside another runtime).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = magpie_runtime::Runtime::new().unwrap();
-    /// let local = magpie_runtime::task::LocalSet::new();
-    /// assert_eq!(local.block_on(&rt, async { 1 + 1 }), 2);
-    /// ```
-    #[track_caller]
-    pub fn block_on<F: Future>(&self, rt: &crate::Runtime, future: F) -> F::Output {
-        rt.block_on(self.run_until(future))
-    }
 }
 
 impl Default for LocalSet {
