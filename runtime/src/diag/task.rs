@@ -58,19 +58,24 @@ impl TaskDiag {
     /// Around one poll: Running, then not running and the poll's end time (rule DIAG-4).
     /// The caller has entered the sync crate's record (`TaskFuture::poll`).
     #[inline(always)]
-    pub(crate) fn poll<R>(&self, stamps: Option<&PollStamps>, f: impl FnOnce() -> R) -> R {
-        struct End<'a>(&'a TaskDiag);
+    pub(crate) fn poll<R>(
+        &self,
+        recent: &RecentTime,
+        stamps: Option<&PollStamps>,
+        f: impl FnOnce() -> R,
+    ) -> R {
+        struct End<'a>(&'a TaskDiag, &'a RecentTime);
         impl Drop for End<'_> {
             #[inline(always)]
             fn drop(&mut self) {
                 let d = self.0;
-                d.last_poll_end.store(now_ns(), Ordering::Relaxed);
+                d.last_poll_end.store(self.1.get(), Ordering::Relaxed);
                 d.running.store(false, Ordering::Relaxed);
             }
         }
         self.scheduled.store(false, Ordering::Relaxed);
         self.running.store(true, Ordering::Relaxed);
-        let _end = End(self);
+        let _end = End(self, recent);
         // Rule WD-1 reads the slot (`stamps.rs`): only with a slow-poll threshold. Slot 0
         // off a worker, worker + 1 on one.
         let _stamp = stamps.and_then(|s| {
@@ -135,5 +140,43 @@ pub(crate) fn now_ns() -> u64 {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         let start = *START.get_or_init(std::time::Instant::now);
         u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Rule DIAG-5: the coarse clock as a runtime's scheduler threads last read it, which a
+/// poll's end and a spawn store instead of reading the clock (one `Services` each).
+///
+/// Every scheduler thread refreshes it when it looks at the driver (a busy one every
+/// `event_interval` ticks) and when it wakes from parking, so a poll's stored end time is
+/// behind the true one by at most the time since its thread last did either: a few dozen
+/// polls, or one poll that ran long (which the slow-poll watchdog times on its own).
+/// `idle_for` in a dump can read that much too long, never too short by more than the
+/// coarse clock's tick. A runtime's own `block_on` thread (not a scheduler thread) that
+/// polls local tasks does not refresh it.
+pub(crate) struct RecentTime(std::sync::atomic::AtomicU64);
+
+impl RecentTime {
+    pub(crate) fn new() -> Self {
+        RecentTime(std::sync::atomic::AtomicU64::new(now_ns()))
+    }
+
+    /// Reads the coarse clock into it (one store, skipped when the tick is unchanged).
+    #[inline]
+    pub(crate) fn refresh(&self) {
+        let now = now_ns();
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) != now {
+            self.0.store(now, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets it (tests: an old value that a refresh must replace).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn set(&self, ns: u64) {
+        self.0.store(ns, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -120,3 +120,40 @@ fn the_slow_poll_watchdog_dumps_only_to_report_a_slow_poll() {
         );
     }
 }
+
+/// Rule DIAG-5: a poll stores the runtime's recent coarse time as its end, and a thread
+/// refreshes that time when it wakes from parking or starts driving (`block_on`), so a
+/// task polled after a quiet spell does not show the spell as idle time. The recent time
+/// is set to an ancient value first: without the refresh the dump shows the machine's
+/// uptime as the task's idle time.
+#[cfg(not(miri))]
+#[test]
+fn a_poll_after_a_park_or_a_new_block_on_stores_a_fresh_end_time() {
+    use std::time::Duration;
+    for rt in runtimes() {
+        // Let every scheduler thread park.
+        std::thread::sleep(Duration::from_millis(50));
+        rt.handle().services().recent.set(1);
+        let task = rt.spawn(std::future::pending::<()>());
+        let id = task.id();
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            while !handle
+                .dump()
+                .tasks()
+                .iter()
+                .any(|t| t.id() == id && t.polls() > 0)
+            {
+                crate::yield_now().await;
+            }
+        });
+        let dump = rt.handle().dump();
+        let info = dump.tasks().iter().find(|t| t.id() == id).unwrap();
+        let idle = info.idle_for().expect("the task is idle");
+        assert!(
+            idle < Duration::from_secs(1),
+            "polled just now, yet idle for {idle:?}: the end time was not refreshed"
+        );
+        task.abort();
+    }
+}

@@ -191,6 +191,8 @@ impl Shared {
             }
         }
 
+        // Rule DIAG-5: the thread may have been away from the runtime for long.
+        self.services.recent.refresh();
         let driving = Driving {
             shared: self,
             core: RefCell::new(Some(core)),
@@ -270,6 +272,7 @@ impl Shared {
             }
             if since_driver >= event_interval {
                 // Busy: look at I/O and timers without blocking.
+                self.services.recent.refresh(); // rule DIAG-5
                 self.services.driver.try_poll_now();
                 since_driver = 0;
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
@@ -295,6 +298,7 @@ impl Shared {
                         .parker
                         .park();
                 }
+                self.services.recent.refresh(); // rule DIAG-5
                 crate::trace::event!(target: "magpie::scheduler", worker = 0, "unpark");
             }
         }

@@ -57,6 +57,8 @@ pub(crate) struct Services {
     pub(crate) block_ons: std::sync::atomic::AtomicUsize,
     /// The polls in progress, for the slow-poll watchdog (rule WD-1); only with a threshold.
     pub(crate) poll_stamps: Option<crate::diag::stamps::PollStamps>,
+    /// The coarse time its scheduler threads last read (rule DIAG-5).
+    pub(crate) recent: crate::diag::task::RecentTime,
     /// Dumps taken of this runtime (`Handle::dump` and the watchdog's), for tests.
     pub(crate) snapshots: std::sync::atomic::AtomicUsize,
 }
@@ -108,6 +110,7 @@ impl Services {
             config,
             block_ons: std::sync::atomic::AtomicUsize::new(0),
             snapshots: std::sync::atomic::AtomicUsize::new(0),
+            recent: crate::diag::task::RecentTime::new(),
         })
     }
 

@@ -74,22 +74,24 @@ impl<F: Future> Future for TaskFuture<'_, F> {
                 },
             ));
         }
-        let stamps = header.scheduler.services().poll_stamps.as_ref();
-        let outcome = header.diag.poll(stamps, || {
-            catch_unwind(AssertUnwindSafe(|| {
-                let future = slot
-                    .as_mut()
-                    .as_pin_mut()
-                    .expect("async-task never polls a task after it completed");
-                let poll = future.poll(cx);
-                if poll.is_ready() {
-                    // Drop the future before the output is published, so whoever awaits the
-                    // handle knows the future is gone.
-                    slot.set(None);
-                }
-                poll
-            }))
-        });
+        let services = header.scheduler.services();
+        let outcome = header
+            .diag
+            .poll(&services.recent, services.poll_stamps.as_ref(), || {
+                catch_unwind(AssertUnwindSafe(|| {
+                    let future = slot
+                        .as_mut()
+                        .as_pin_mut()
+                        .expect("async-task never polls a task after it completed");
+                    let poll = future.poll(cx);
+                    if poll.is_ready() {
+                        // Drop the future before the output is published, so whoever awaits the
+                        // handle knows the future is gone.
+                        slot.set(None);
+                    }
+                    poll
+                }))
+            });
         match outcome {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),

@@ -177,7 +177,7 @@ impl Header {
         scheduler: Scheduler,
         spawned_at: &'static std::panic::Location<'static>,
     ) -> Self {
-        let now = crate::diag::task::now_ns();
+        let now = scheduler.services().recent.get();
         Header {
             diag: crate::diag::task::TaskDiag::new(id, spawned_at, now),
             id,

@@ -97,6 +97,7 @@ impl Worker {
         self.counters().parks.bump();
         crate::trace::event!(target: "magpie::scheduler", worker = self.index, "park");
         self.park_until_woken();
+        shared.services.recent.refresh(); // rule DIAG-5
         crate::trace::event!(target: "magpie::scheduler", worker = self.index, "unpark");
     }
 
