@@ -471,9 +471,8 @@ impl State {
         sightings: Vec<Sighting>,
         threshold: Duration,
         now: Instant,
-        dump: impl FnOnce() -> super::Dump,
+        mut dump: impl FnMut() -> super::Dump,
     ) {
-        let mut dump = Some(dump);
         let mut taken: Option<super::Dump> = None;
         let mut seen = HashMap::new();
         for key in sightings {
@@ -483,17 +482,12 @@ impl State {
             if elapsed < threshold || !self.slow_reported.insert(key) {
                 continue;
             }
-            if let Some(f) = dump.take() {
-                taken = Some(f());
-            }
             let Some(id) = TaskId::from_u64(key.task) else {
                 continue;
             };
             // A task gone from the dump finished its poll meanwhile: nothing to report.
-            let Some(t) = taken
-                .as_ref()
-                .and_then(|d| d.tasks().iter().find(|t| t.id == id))
-            else {
+            let dump = taken.get_or_insert_with(&mut dump);
+            let Some(t) = dump.tasks().iter().find(|t| t.id == id) else {
                 continue;
             };
             let p = SlowPoll {

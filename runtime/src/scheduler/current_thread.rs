@@ -272,8 +272,7 @@ impl Shared {
             }
             if since_driver >= event_interval {
                 // Busy: look at I/O and timers without blocking.
-                self.services.recent.refresh(); // rule DIAG-5
-                self.services.driver.try_poll_now();
+                self.services.poll_driver_now();
                 since_driver = 0;
             } else if ran == 0 && !main.woken.load(std::sync::atomic::Ordering::SeqCst) {
                 since_driver = 0; // parking polls the driver

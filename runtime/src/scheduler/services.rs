@@ -114,6 +114,15 @@ impl Services {
         })
     }
 
+    /// A busy scheduler thread's look at I/O and timers: refreshes the recent time (rule
+    /// DIAG-5), then polls the driver without blocking if nobody else is in it. Returns the
+    /// number of tasks woken.
+    #[inline]
+    pub(crate) fn poll_driver_now(&self) -> usize {
+        self.recent.refresh();
+        self.driver.try_poll_now()
+    }
+
     /// Whether shutdown has begun (SHUT-1).
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)

@@ -153,15 +153,13 @@ impl Worker {
             if let Some(task) = self.next_task() {
                 let forced = self.run_task(task);
                 if self.tick.get() % self.shared.services.config.event_interval == 0 {
-                    self.shared.services.recent.refresh(); // rule DIAG-5
-                    self.shared.services.driver.try_poll_now();
+                    self.shared.services.poll_driver_now();
                     self.tune_global_queue_interval();
                 } else if forced {
                     // A task that used its whole budget ran long: look at I/O and timers
                     // before the next task, as the current-thread loop does (a task that
                     // keeps finding work must not hold them for `event_interval` budgets).
-                    self.shared.services.recent.refresh(); // rule DIAG-5
-                    self.shared.services.driver.try_poll_now();
+                    self.shared.services.poll_driver_now();
                 }
                 continue;
             }
