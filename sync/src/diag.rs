@@ -6,11 +6,11 @@
 //!
 //! - record, when a poll of theirs returns `Pending`, what the task now waits on (the kind of
 //!   primitive, its label, an opaque resource id and the holders seen at that moment) in the
-//!   current record, under that record's short lock (the slow path only: a ready poll
-//!   records nothing);
-//! - record the holder of a `Mutex`, the holders of an `RwLock` and the permit-holding tasks
-//!   of a semaphore in the primitive itself (`Holders`: a few atomics, one relaxed
-//!   compare-and-swap per acquire and one per release).
+//!   current record's seqlock (rule DIAG-6; the slow path only: a ready poll records
+//!   nothing);
+//! - record the holder of a `Mutex` (one relaxed store per acquire and one per release),
+//!   the holders of an `RwLock` and the permit-holding tasks of a semaphore (one relaxed
+//!   compare-and-swap per acquire, a store per release) in the primitive itself (`Holders`).
 //!
 //! Under an executor that sets no record (a foreign one, or `futures::executor::block_on`),
 //! nothing is recorded and every hook is a thread-local read.
@@ -27,6 +27,17 @@
 //! - DIAG-3: holders are a best-effort snapshot: a permit or guard dropped in another task
 //!   than the one that acquired it clears some other slot of the same primitive, and at
 //!   most [`MAX_HOLDERS`] holders are recorded per primitive.
+//! - DIAG-6: a record's wait is a seqlock: its sequence number is odd while a write is in
+//!   progress, and a writer makes it odd with an acquiring compare-and-swap from an even
+//!   value (a second writer at the same moment skips its write: with the runtime there is
+//!   never one, as only the thread polling a task records in its record; loom found that
+//!   a relaxed one let two writers' fields mix), then a release fence,
+//!   then relaxed stores of the fields, then an even number with release. A reader loads
+//!   the number (acquire), the fields (relaxed), fences (acquire) and reloads the number:
+//!   the copy is one write's fields, all of them, only if both loads read the same even
+//!   number; else it retries a few times and then reports no wait. So a dump never waits
+//!   for a task and a task never waits for a dump, and the `&'static str` pointers and
+//!   lengths it rebuilds the kind and label from are always a pair that one write stored.
 //!
 //! # Examples
 //!
@@ -47,8 +58,8 @@
 use core::fmt;
 use core::ptr;
 
-use crate::loom::atomic::{AtomicU64, Ordering};
-use crate::loom::{thread_local_const, Cell, Mutex};
+use crate::loom::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::{thread_local_const, Cell};
 
 /// The most holders recorded per primitive (and per wait).
 pub const MAX_HOLDERS: usize = 4;
@@ -72,8 +83,8 @@ thread_local_const! {
 pub struct TaskRecord {
     id: u64,
     polls: AtomicU64,
-    /// (the poll number that recorded it, the wait): rule DIAG-2.
-    wait: Mutex<(u64, Option<WaitRecord>)>,
+    /// The poll number that recorded it (rule DIAG-2) and the wait (rule DIAG-6).
+    wait: WaitCell,
 }
 
 impl TaskRecord {
@@ -94,7 +105,7 @@ impl TaskRecord {
         TaskRecord {
             id,
             polls: AtomicU64::new(0),
-            wait: Mutex::new((0, None)),
+            wait: WaitCell::new(),
         }
     }
 
@@ -122,8 +133,9 @@ impl TaskRecord {
         self.polls.load(Ordering::Relaxed)
     }
 
-    /// What the latest poll recorded as waited on, if anything (rule DIAG-2). Takes the
-    /// record's short lock for a copy.
+    /// What the latest poll recorded as waited on, if anything (rule DIAG-2). A lock-free
+    /// copy (rule DIAG-6): `None` also if the task rewrote it during every one of a few
+    /// attempts.
     ///
     /// # Examples
     ///
@@ -133,12 +145,138 @@ impl TaskRecord {
     /// ```
     pub fn wait(&self) -> Option<WaitRecord> {
         let polls = self.polls.load(Ordering::Acquire);
-        let wait = self.wait.lock().unwrap_or_else(|e| e.into_inner());
-        match *wait {
-            (at, Some(w)) if at == polls => Some(w),
-            _ => None,
+        self.wait.read(polls)
+    }
+
+    /// Records a wait for the current poll (rule DIAG-2).
+    #[inline]
+    fn set_wait(&self, wait: &WaitRecord) {
+        self.wait.write(self.polls.load(Ordering::Relaxed), wait);
+    }
+}
+
+/// Rule DIAG-6: a wait record as a seqlock of atomic words.
+struct WaitCell {
+    seq: AtomicU64,
+    /// The poll number that recorded the wait (rule DIAG-2).
+    at: AtomicU64,
+    /// The kind's pointer and length; null before the first wait.
+    kind: (AtomicPtr<u8>, AtomicUsize),
+    /// The label's pointer and length; null for no label.
+    label: (AtomicPtr<u8>, AtomicUsize),
+    resource: AtomicUsize,
+    holders: [AtomicU64; MAX_HOLDERS],
+}
+
+/// How often a reader retries a copy that a write overlapped (rule DIAG-6).
+#[cfg(not(loom))]
+const READ_TRIES: usize = 16;
+#[cfg(loom)]
+const READ_TRIES: usize = 2;
+
+impl WaitCell {
+    fn new() -> Self {
+        WaitCell {
+            seq: AtomicU64::new(0),
+            at: AtomicU64::new(0),
+            kind: (AtomicPtr::new(ptr::null_mut()), AtomicUsize::new(0)),
+            label: (AtomicPtr::new(ptr::null_mut()), AtomicUsize::new(0)),
+            resource: AtomicUsize::new(0),
+            holders: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
+
+    #[inline]
+    fn write(&self, at: u64, w: &WaitRecord) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if seq & 1 != 0
+            || self
+                .seq
+                // Acquire: this write's stores come after the previous writer's (which
+                // released this even number), also when that was another thread.
+                .compare_exchange(
+                    seq,
+                    seq.wrapping_add(1),
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return; // another writer (never with the runtime: rule DIAG-6)
+        }
+        fence(Ordering::Release);
+        self.at.store(at, Ordering::Relaxed);
+        store_str(&self.kind, Some(w.kind));
+        store_str(&self.label, w.label);
+        self.resource.store(w.resource, Ordering::Relaxed);
+        for (slot, h) in self.holders.iter().zip(w.holders) {
+            slot.store(h, Ordering::Relaxed);
+        }
+        self.seq.store(seq.wrapping_add(2), Ordering::Release);
+    }
+
+    fn read(&self, polls: u64) -> Option<WaitRecord> {
+        for _ in 0..READ_TRIES {
+            let seq = self.seq.load(Ordering::Acquire);
+            if seq & 1 != 0 {
+                crate::loom::spin_hint();
+                continue;
+            }
+            let at = self.at.load(Ordering::Relaxed);
+            let kind = load_str(&self.kind);
+            let label = load_str(&self.label);
+            let resource = self.resource.load(Ordering::Relaxed);
+            let holders: [u64; MAX_HOLDERS] =
+                core::array::from_fn(|i| self.holders[i].load(Ordering::Relaxed));
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) != seq {
+                crate::loom::spin_hint();
+                continue;
+            }
+            if kind.0.is_null() || at != polls {
+                return None;
+            }
+            return Some(WaitRecord {
+                // SAFETY: rule DIAG-6: the two loads of `seq` read the same even number, so
+                // every field read is the one write's stored between them, and that write
+                // stored the pointer and length of one `&'static str` (`store_str`).
+                kind: unsafe { rebuild_str(kind) },
+                label: if label.0.is_null() {
+                    None
+                } else {
+                    // SAFETY: as for the kind (rule DIAG-6).
+                    Some(unsafe { rebuild_str(label) })
+                },
+                resource,
+                holders,
+            });
+        }
+        None
+    }
+}
+
+#[inline]
+fn store_str(cell: &(AtomicPtr<u8>, AtomicUsize), s: Option<&'static str>) {
+    let (p, len) = s.map_or((ptr::null_mut(), 0), |s| (s.as_ptr().cast_mut(), s.len()));
+    cell.0.store(p, Ordering::Relaxed);
+    cell.1.store(len, Ordering::Relaxed);
+}
+
+#[inline]
+fn load_str(cell: &(AtomicPtr<u8>, AtomicUsize)) -> (*mut u8, usize) {
+    (
+        cell.0.load(Ordering::Relaxed),
+        cell.1.load(Ordering::Relaxed),
+    )
+}
+
+/// # Safety
+///
+/// `parts` are the pointer and length of one `&'static str` (rule DIAG-6).
+unsafe fn rebuild_str(parts: (*mut u8, usize)) -> &'static str {
+    // SAFETY: the caller's contract: the bytes are a `'static` string's, valid UTF-8 and
+    // never freed or written.
+    unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(parts.0, parts.1)) }
 }
 
 impl fmt::Debug for TaskRecord {
@@ -301,16 +439,15 @@ pub fn current_task() -> Option<u64> {
 /// assert_eq!(record.wait().unwrap().kind, "Sleep");
 /// ```
 pub fn record_wait(wait: WaitRecord) {
-    with_current(|r| {
-        let polls = r.polls.load(Ordering::Relaxed);
-        *r.wait.lock().unwrap_or_else(|e| e.into_inner()) = (polls, Some(wait));
-    });
+    with_current(|r| r.set_wait(&wait));
 }
 
 /// The holders of a primitive and its identity in dumps (kind and label).
 pub(crate) struct Holders {
     kind: &'static str,
     label: Option<&'static str>,
+    /// At most one holder at a time (a `Mutex`): slot 0 only, plain stores.
+    single: bool,
     slots: [AtomicU64; MAX_HOLDERS],
 }
 
@@ -320,6 +457,7 @@ impl Holders {
         Holders {
             kind,
             label: None,
+            single: false,
             slots: [
                 AtomicU64::new(0),
                 AtomicU64::new(0),
@@ -334,6 +472,7 @@ impl Holders {
         Holders {
             kind,
             label: None,
+            single: false,
             slots: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -346,13 +485,30 @@ impl Holders {
         self.kind = kind;
     }
 
-    /// Records the current task (if any) as a holder: one relaxed CAS on a free slot.
+    /// The primitive has at most one holder at a time (a `Mutex`): a hold and a release
+    /// are one relaxed store each.
+    pub(crate) const fn set_single(&mut self) {
+        self.single = true;
+    }
+
+    /// Records the current task (if any) as a holder: one relaxed CAS on a slot that reads
+    /// free, or a store with a single holder.
+    #[inline]
     pub(crate) fn hold(&self) {
         let Some(id) = current_task() else { return };
+        if self.single {
+            // The one holder's release stored 0 before the permit went back (program
+            // order, then the semaphore's release/acquire): this store comes after it.
+            self.slots[0].store(id, Ordering::Relaxed);
+            return;
+        }
+        // A load first: with every slot taken (more holders than slots, as with a
+        // semaphore of many permits) a hold is four loads, not four failing locked CASes.
         for slot in &self.slots {
-            if slot
-                .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+            if slot.load(Ordering::Relaxed) == 0
+                && slot
+                    .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }
@@ -361,7 +517,12 @@ impl Holders {
 
     /// Forgets one holder: the current task's slot, else (a guard released by another
     /// task, rule DIAG-3) the first one in use.
+    #[inline]
     pub(crate) fn release(&self) {
+        if self.single {
+            self.slots[0].store(0, Ordering::Relaxed);
+            return;
+        }
         let id = current_task().unwrap_or(0);
         let mine = self
             .slots
@@ -377,16 +538,13 @@ impl Holders {
     pub(crate) fn record_wait(&self, kind: Option<&'static str>) {
         // One thread-local read: the holders are copied only when a task is current.
         with_current(|r| {
-            let mut wait = WaitRecord::new(
-                kind.unwrap_or(self.kind),
-                self.label,
-                self as *const Holders as usize,
-            );
-            for slot in &self.slots {
-                wait = wait.with_holder(slot.load(Ordering::Relaxed));
-            }
-            let polls = r.polls.load(Ordering::Relaxed);
-            *r.wait.lock().unwrap_or_else(|e| e.into_inner()) = (polls, Some(wait));
+            r.set_wait(&WaitRecord {
+                kind: kind.unwrap_or(self.kind),
+                label: self.label,
+                resource: self as *const Holders as usize,
+                // Free slots read 0, which `holders()` skips.
+                holders: core::array::from_fn(|i| self.slots[i].load(Ordering::Relaxed)),
+            })
         });
     }
 
@@ -437,6 +595,61 @@ mod tests {
             h.release();
         }
         assert!(h.slots.iter().all(|s| s.load(Ordering::Relaxed) == 0));
+    }
+
+    #[test]
+    fn a_single_holder_is_stored_and_cleared_by_whoever_releases() {
+        let mut h = Holders::new("Mutex");
+        h.set_single();
+        let (a, b) = (TaskRecord::new(1), TaskRecord::new(2));
+        {
+            let _e = enter(&a);
+            h.hold();
+        }
+        {
+            let _e = enter(&b);
+            h.record_wait(None);
+            // The guard moved to b, which drops it.
+            h.release();
+        }
+        assert_eq!(b.wait().unwrap().holders().collect::<Vec<_>>(), [1]);
+        assert!(h.slots.iter().all(|s| s.load(Ordering::Relaxed) == 0));
+    }
+
+    #[test]
+    fn a_full_holder_table_leaves_the_extra_holder_out() {
+        let h = Holders::new("Semaphore");
+        let records: Vec<_> = (1..=MAX_HOLDERS as u64 + 1).map(TaskRecord::new).collect();
+        for r in &records {
+            let _e = enter(r);
+            h.hold();
+        }
+        let held: Vec<u64> = h.slots.iter().map(|s| s.load(Ordering::Relaxed)).collect();
+        assert_eq!(held, (1..=MAX_HOLDERS as u64).collect::<Vec<_>>());
+    }
+
+    /// Rule DIAG-6 under real threads (and miri): every copy a reader takes while the task
+    /// rewrites its wait is one whole write.
+    #[test]
+    fn a_dump_reads_whole_waits_while_the_task_rewrites_them() {
+        let a = WaitRecord::new("Mutex", Some("accounts"), 1).with_holder(7);
+        let b = WaitRecord::new("Queue.get", None, 2);
+        let record = std::sync::Arc::new(TaskRecord::new(1));
+        let rounds = if cfg!(miri) { 40 } else { 20_000 };
+        let r = record.clone();
+        let writer = std::thread::spawn(move || {
+            for i in 0..rounds {
+                let _e = enter(&r);
+                record_wait(if i % 2 == 0 { a } else { b });
+            }
+        });
+        while !writer.is_finished() {
+            if let Some(w) = record.wait() {
+                assert!(w == a || w == b, "a torn wait record: {w:?}");
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(record.wait(), Some(b), "the last poll recorded b");
     }
 
     #[test]

@@ -44,6 +44,16 @@ mod imp {
 #[allow(unused_imports)]
 pub(crate) use imp::*;
 
+/// A spin-wait hint: the CPU's in production, a yield to loom's scheduler under loom (so a
+/// modelled retry loop lets the other threads run).
+#[inline]
+pub(crate) fn spin_hint() {
+    #[cfg(not(loom))]
+    core::hint::spin_loop();
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// `thread_local!` with a `const` initializer in production (no lazy-init check on each
 /// access); under loom, loom's own `thread_local!` (whose macro takes no `const` block),
 /// so each modelled thread gets its own value.

@@ -112,7 +112,7 @@ impl<T> Mutex<T> {
     /// ```
     pub fn new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::new(1).kind("Mutex"),
+            sem: RawSemaphore::new(1).kind("Mutex").single_holder(),
             data: UnsafeCell::new(value),
         }
     }
@@ -145,7 +145,7 @@ impl<T> Mutex<T> {
     #[cfg(not(loom))]
     pub const fn const_new(value: T) -> Self {
         Self {
-            sem: RawSemaphore::const_new(1).kind("Mutex"),
+            sem: RawSemaphore::const_new(1).kind("Mutex").single_holder(),
             data: UnsafeCell::new(value),
         }
     }

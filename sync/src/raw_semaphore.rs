@@ -152,6 +152,13 @@ impl RawSemaphore {
         self
     }
 
+    /// The same semaphore, with at most one holder at a time (a `Mutex`'s one permit):
+    /// holders are recorded with plain stores (`crate::diag`).
+    pub(crate) const fn single_holder(mut self) -> Self {
+        self.diag.set_single();
+        self
+    }
+
     /// Labels the semaphore in dumps (`with_label` of the primitives built on it).
     pub(crate) fn set_label(&mut self, label: &'static str) {
         self.diag.set_label(label);

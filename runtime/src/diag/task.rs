@@ -2,8 +2,9 @@
 //!
 //! Written by the worker polling the task (plain relaxed stores and one coarse clock read
 //! per poll: no read-modify-write, see `docs/diagnostics.md`), read from any thread by
-//! `Handle::dump` and the watchdog. Nothing here is read under a lock the task needs,
-//! except the wait record's short lock (`magpie_sync::diag`), held for a copy.
+//! `Handle::dump` and the watchdog. Nothing here is read under a lock: the wait record is
+//! a seqlock (`magpie_sync::diag`, rule DIAG-6) that a dump copies without blocking the
+//! task.
 //!
 //! Rule DIAG-4: the state is two flags, each with one kind of writer: `running`, set and
 //! cleared only by the thread polling the task (around the poll), and `scheduled`, set by
