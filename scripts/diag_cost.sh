@@ -13,7 +13,7 @@
 # medians and the ratio. For instruction counts, run the two `profile` binaries under
 # `valgrind --tool=callgrind` (docs/benchmarks.md shows how).
 #
-# If the patch no longer applies, redo its five edits by hand (see its hunks) and
+# If the patch no longer applies, redo its edits by hand (see its hunks) and
 # regenerate it with `git diff > benches/nodiag.patch` in the edited worktree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +49,7 @@ for r in $(seq "$rounds"); do
 done | awk '
   { f = ($4 == "ns") ? 0.001 : ($4 == "µs") ? 1 : ($4 == "ms") ? 1000 : 1000000
     v[$1, $2, ++n[$1, $2]] = $3 * f; if (!($1 in seen)) { seen[$1]; order[++rows] = $1 } }
-  function median(row, b,   k, c, t, i, j) {
+  function median(row, b,   c, t, i, j, x) {
     c = n[row, b]; for (i = 1; i <= c; i++) t[i] = v[row, b, i]
     for (i = 2; i <= c; i++) for (j = i; j > 1 && t[j - 1] > t[j]; j--) { x = t[j]; t[j] = t[j - 1]; t[j - 1] = x }
     return (c % 2) ? t[(c + 1) / 2] : (t[c / 2] + t[c / 2 + 1]) / 2 }

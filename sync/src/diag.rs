@@ -25,8 +25,9 @@
 //!   since. So nothing needs clearing at the start of a poll (no lock per poll), and a task
 //!   waiting on two things at once (`select`) shows what its last poll registered last.
 //! - DIAG-3: holders are a best-effort snapshot: a permit or guard dropped in another task
-//!   than the one that acquired it clears some other slot of the same primitive, and at
-//!   most [`MAX_HOLDERS`] holders are recorded per primitive.
+//!   than the one that acquired it clears some other slot of the same primitive (a
+//!   `Mutex`, with its one slot, clears the right one), and at most [`MAX_HOLDERS`] holders
+//!   are recorded per primitive.
 //! - DIAG-6: a record's wait is a seqlock: its sequence number is odd while a write is in
 //!   progress, and a writer makes it odd with an acquiring compare-and-swap from an even
 //!   value (a second writer at the same moment skips its write: with the runtime there is

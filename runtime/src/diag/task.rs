@@ -1,7 +1,7 @@
 //! The diagnostic state each task keeps in its header, and the snapshot of one task.
 //!
-//! Written by the worker polling the task (plain relaxed stores and one coarse clock read
-//! per poll: no read-modify-write, see `docs/diagnostics.md`), read from any thread by
+//! Written by the worker polling the task (plain relaxed stores per poll, no clock read
+//! (rule DIAG-5) and no read-modify-write: see `docs/diagnostics.md`), read from any thread by
 //! `Handle::dump` and the watchdog. Nothing here is read under a lock: the wait record is
 //! a seqlock (`magpie_sync::diag`, rule DIAG-6) that a dump copies without blocking the
 //! task.
